@@ -1,0 +1,109 @@
+"""Coder: one Manim scene per storyboard section, and the fixes of the repair loop."""
+
+from __future__ import annotations
+
+from c2v.agents.ask import ask
+from c2v.llm.base import CallTag, LLMClient, LLMReply, Message
+from c2v.llm.parsing import apply_search_replace, extract_python, scene_class
+from c2v.models import RenderResult, StoryboardSection
+from c2v.prompts import render_prompt
+from sandbox.render import manim_version
+
+CONTEXT_LINES = 3
+
+
+def scene_name_for(section_id: str) -> str:
+    return "Section" + "".join(ch if ch.isalnum() else "_" for ch in section_id)
+
+
+def numbered_context(code: str, line: int, radius: int = CONTEXT_LINES) -> str:
+    lines = code.splitlines()
+    lo, hi = max(1, line - radius), min(len(lines), line + radius)
+    return "\n".join(f"{n:>4}{'>' if n == line else ' '} {lines[n - 1]}" for n in range(lo, hi + 1))
+
+
+class Coder:
+    def __init__(self, llm: LLMClient) -> None:
+        self.llm = llm
+
+    def _messages(self, prompt: str) -> list[Message]:
+        system = render_prompt("coder_system", manim_version=manim_version())
+        return [Message.text("system", system), Message.text("user", prompt)]
+
+    def write(
+        self,
+        topic: str,
+        section: StoryboardSection,
+        total_sections: int,
+        previous_failure: str | None = None,
+        attempt: int | None = None,
+    ) -> tuple[str, list[LLMReply]]:
+        """First code for a section, or (with ``previous_failure``) a regeneration."""
+        name = scene_name_for(section.id)
+        prompt = render_prompt(
+            "coder_section",
+            topic=topic,
+            section=section,
+            total_sections=total_sections,
+            scene_name=name,
+            min_seconds=8,
+            max_seconds=25,
+            previous_failure=previous_failure,
+        )
+        stage = "code" if previous_failure is None else "regenerate"
+        tag = CallTag(agent="coder", stage=stage, topic=topic, section=section.id, attempt=attempt)
+
+        def parse(text: str) -> str:
+            code = extract_python(text)
+            scene_class(code, name)
+            return code
+
+        return ask(self.llm, tag, self._messages(prompt), parse)
+
+    def fix_lines(
+        self, topic: str, section_id: str, code: str, failure: RenderResult, attempt: int
+    ) -> tuple[str, list[LLMReply]]:
+        """Targeted fix: the model edits only the failing lines (SEARCH/REPLACE)."""
+        line = failure.error_line or 0
+        prompt = render_prompt(
+            "coder_fix_lines",
+            section_id=section_id,
+            manim_version=manim_version(),
+            message=failure.message,
+            error_line=line,
+            context=numbered_context(code, line) if line else "",
+            traceback="\n".join(failure.traceback.splitlines()[-12:]),
+        )
+        tag = CallTag(agent="coder", stage="fix_lines", topic=topic, section=section_id, attempt=attempt)
+        name = scene_name_for(section_id)
+
+        def parse(text: str) -> str:
+            fixed = apply_search_replace(code, text)
+            scene_class(fixed, name)
+            return fixed
+
+        return ask(self.llm, tag, self._messages(prompt), parse)
+
+    def fix_file(
+        self, topic: str, section_id: str, code: str, failure: RenderResult, attempt: int
+    ) -> tuple[str, list[LLMReply]]:
+        """Whole-file fix: the model rewrites the scene with the error quoted."""
+        name = scene_name_for(section_id)
+        prompt = render_prompt(
+            "coder_fix_file",
+            section_id=section_id,
+            manim_version=manim_version(),
+            status=failure.status.value,
+            message=failure.message,
+            traceback="\n".join(failure.traceback.splitlines()[-12:]),
+            code=code,
+            scene_name=name,
+        )
+        tag = CallTag(agent="coder", stage="fix_file", topic=topic, section=section_id, attempt=attempt)
+
+        def parse(text: str) -> str:
+            fixed = extract_python(text)
+            scene_class(fixed, name)
+            return fixed
+
+        return ask(self.llm, tag, self._messages(prompt), parse)

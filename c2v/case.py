@@ -1,0 +1,147 @@
+"""The case folder: every stage's output, written atomically, so a killed run resumes.
+
+::
+
+    <out>/<folder_prefix>/<topic-slug>/
+      outline.json  storyboard.json  manifest.json  video.mp4
+      calls/<key>.json               every LLM call: tag, replies, usage, parsed payload
+      sections/<id>/attempt-<n>.py   every version of the section's code
+      sections/<id>/history.json     attempts and their render outcomes
+      sections/<id>/final.py         the code that rendered (frozen for `c2v render`)
+      renders/<hash>/                render cache: result.json (+ video.mp4 when ok)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+
+from c2v.errors import OutputDirError
+from c2v.fsio import write_bytes_atomic, write_model_atomic, write_text_atomic
+from c2v.llm.base import CallTag, LLMReply
+from c2v.models import AttemptRecord, RenderResult, RenderStatus, Strict
+
+CACHEABLE = {RenderStatus.ok, RenderStatus.code_error, RenderStatus.timeout, RenderStatus.oom}
+
+
+class CallRecord(Strict):
+    """One agent call as stored in ``calls/``: what was asked, what came back."""
+
+    key: str
+    tag: CallTag
+    payload: str
+    replies: list[LLMReply]
+    created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+def inputs_digest(inputs: object) -> str:
+    blob = json.dumps(inputs, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
+
+
+class CaseDir:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @classmethod
+    def create(cls, root: Path) -> CaseDir:
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputDirError(f"cannot create case folder {root}: {exc.strerror}") from exc
+        if not os.access(root, os.W_OK | os.X_OK):
+            raise OutputDirError(f"case folder {root} is not writable")
+        return cls(root)
+
+    # -- fixed files ----------------------------------------------------------------------
+    @property
+    def outline(self) -> Path:
+        return self.root / "outline.json"
+
+    @property
+    def storyboard(self) -> Path:
+        return self.root / "storyboard.json"
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / "manifest.json"
+
+    @property
+    def video(self) -> Path:
+        return self.root / "video.mp4"
+
+    def section_dir(self, section_id: str) -> Path:
+        return self.root / "sections" / section_id
+
+    def attempt_code(self, section_id: str, n: int) -> Path:
+        return self.section_dir(section_id) / f"attempt-{n}.py"
+
+    def final_code(self, section_id: str) -> Path:
+        return self.section_dir(section_id) / "final.py"
+
+    def rel(self, path: Path) -> str:
+        return str(path.relative_to(self.root))
+
+    # -- LLM call journal -----------------------------------------------------------------
+    def call_key(self, tag: CallTag, inputs: object) -> str:
+        return f"{tag.key}-{inputs_digest(inputs)}"
+
+    def load_call(self, key: str) -> CallRecord | None:
+        path = self.root / "calls" / f"{key}.json"
+        try:
+            return CallRecord.model_validate_json(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except ValidationError:
+            return None  # written by another version: ask again rather than trust it
+
+    def save_call(self, record: CallRecord) -> None:
+        write_model_atomic(self.root / "calls" / f"{record.key}.json", record)
+
+    def all_calls(self) -> list[CallRecord]:
+        out = []
+        for path in sorted((self.root / "calls").glob("*.json")):
+            try:
+                out.append(CallRecord.model_validate_json(path.read_text(encoding="utf-8")))
+            except ValidationError:
+                continue
+        return out
+
+    # -- render cache ---------------------------------------------------------------------
+    def render_dir(self, key: str) -> Path:
+        return self.root / "renders" / key
+
+    def load_render(self, key: str) -> RenderResult | None:
+        folder = self.render_dir(key)
+        try:
+            result = RenderResult.model_validate_json((folder / "result.json").read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValidationError):
+            return None
+        if result.status is RenderStatus.ok and not (folder / "video.mp4").is_file():
+            return None
+        return result
+
+    def save_render(self, key: str, result: RenderResult, video: bytes | None) -> None:
+        """Video first, result last: a result.json always names a complete video."""
+        if result.status not in CACHEABLE:
+            return
+        folder = self.render_dir(key)
+        if video is not None:
+            write_bytes_atomic(folder / "video.mp4", video)
+        write_model_atomic(folder / "result.json", result)
+
+    # -- section records ------------------------------------------------------------------
+    def save_code(self, section_id: str, n: int, code: str) -> Path:
+        path = self.attempt_code(section_id, n)
+        if not path.is_file() or path.read_text(encoding="utf-8") != code:
+            write_text_atomic(path, code)
+        return path
+
+    def save_history(self, section_id: str, history: list[AttemptRecord]) -> None:
+        data = [h.model_dump(mode="json") for h in history]
+        write_text_atomic(self.section_dir(section_id) / "history.json", json.dumps(data, indent=2) + "\n")

@@ -1,0 +1,37 @@
+"""User-facing run configuration, validated once at the CLI boundary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+
+from c2v.models import SandboxLimits, Strict
+from c2v.repair import RepairPolicy
+from c2v.slug import check_prefix, clean_topic
+from c2v.tiers import Orientation, Tier
+
+
+class RunConfig(Strict):
+    topic: str
+    api: str = "offline"
+    tier: Tier = Tier.l
+    orientation: Orientation = Orientation.landscape
+    output_dir: Path = Path("CASES")
+    folder_prefix: str = "c2v"
+    repair: RepairPolicy = Field(default_factory=RepairPolicy)
+    allow_partial: bool = False
+    sandbox: str = "bwrap"
+    limits: SandboxLimits = Field(default_factory=SandboxLimits)
+    coder_actors: int = Field(default=3, ge=1, le=64)
+    ray_address: str | None = None
+
+    @field_validator("topic")
+    @classmethod
+    def _topic(cls, value: str) -> str:
+        return clean_topic(value)
+
+    @field_validator("folder_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        return check_prefix(value)

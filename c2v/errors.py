@@ -1,0 +1,88 @@
+"""The one exception root of c2v.
+
+::
+
+    C2VError
+    ├── UsageError                 bad input from the user (CLI exit code 2)
+    │   ├── ConfigError            bad configuration value or file
+    │   ├── UnknownTopicError      offline provider has no transcript for the topic
+    │   └── OutputDirError         output directory missing, unwritable or unsafe
+    ├── MissingDependencyError     a system tool is absent (says how to install it)
+    ├── LLMError                   a provider call failed (after its own retries)
+    │   └── TranscriptError        offline transcript lacks the reply for a call
+    ├── ReplyParseError            a model reply could not be parsed (fed back to the model)
+    ├── SandboxError               the sandbox itself failed (not the scene's fault)
+    │   └── SandboxUnavailable     no usable sandbox backend on this machine
+    ├── RenderError                a section could not be rendered
+    │   └── SectionsFailed         sections never rendered; the run stops (names them)
+    ├── StitchError                the sections could not be joined into one video
+    └── ClusterError               Ray could not be started, joined or asked for resources
+
+Model mistakes (unparsable replies, Manim tracebacks) are data fed back to the model;
+these exceptions are raised only when c2v cannot go on. Every message is one line that
+says what failed and where, and never contains a secret.
+"""
+
+from __future__ import annotations
+
+
+class C2VError(Exception):
+    """Root of every error c2v raises on purpose."""
+
+    exit_code = 1
+
+
+class UsageError(C2VError, ValueError):
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    pass
+
+
+class UnknownTopicError(UsageError, LookupError):
+    pass
+
+
+class OutputDirError(UsageError, OSError):
+    pass
+
+
+class MissingDependencyError(C2VError, RuntimeError):
+    pass
+
+
+class LLMError(C2VError, RuntimeError):
+    pass
+
+
+class TranscriptError(LLMError, LookupError):
+    pass
+
+
+class ReplyParseError(C2VError, ValueError):
+    pass
+
+
+class SandboxError(C2VError, RuntimeError):
+    pass
+
+
+class SandboxUnavailable(SandboxError):
+    pass
+
+
+class RenderError(C2VError, RuntimeError):
+    pass
+
+
+class SectionsFailed(RenderError):
+    pass
+
+
+class StitchError(C2VError, RuntimeError):
+    pass
+
+
+class ClusterError(C2VError, RuntimeError):
+    pass

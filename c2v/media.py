@@ -1,0 +1,37 @@
+"""Reading videos: size, frame rate, duration (PyAV)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    width: int
+    height: int
+    fps: float
+    duration_s: float
+    frames: int
+
+
+def probe_video(path: Path) -> VideoInfo | None:
+    """Size, rate and duration of the first video stream, or None if it does not decode."""
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                return None
+            stream = container.streams.video[0]
+            rate = float(stream.average_rate or stream.base_rate or 0)
+            if stream.duration is not None and stream.time_base is not None:
+                duration = float(stream.duration * stream.time_base)
+            elif container.duration is not None:
+                duration = container.duration / 1_000_000
+            else:
+                duration = 0.0
+            frames = stream.frames or round(duration * rate)
+            return VideoInfo(stream.width, stream.height, rate, duration, frames)
+    except (av.error.FFmpegError, OSError, ValueError):
+        return None

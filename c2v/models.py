@@ -1,0 +1,221 @@
+"""Pydantic models for everything that crosses a process, disk or network boundary."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from c2v.tiers import Orientation, Tier
+
+MAX_LECTURE_LINES = 5
+MAX_LINE_WORDS = 12  # Code2Video asks for ~10 words; two words of slack before we reject
+_SECTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+SectionId = Annotated[str, Field(pattern=_SECTION_ID.pattern)]
+
+
+# --- planning --------------------------------------------------------------------------
+class OutlineSection(Strict):
+    id: SectionId
+    title: str = Field(min_length=1, max_length=120)
+    content: str = Field(min_length=1)
+    example: str = ""
+
+
+class Outline(Strict):
+    topic: str
+    audience: str = ""
+    sections: list[OutlineSection] = Field(min_length=1, max_length=12)
+
+    @field_validator("sections")
+    @classmethod
+    def _unique_ids(cls, sections: list[OutlineSection]) -> list[OutlineSection]:
+        ids = [s.id for s in sections]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"section ids must be unique, got {ids}")
+        return sections
+
+
+def count_words(line: str) -> int:
+    """Words in a lecture line; CJK text (no spaces) counts one word per two characters."""
+    words = line.split()
+    if len(words) == 1 and any("\u3000" <= ch <= "\u9fff" for ch in line):
+        return (len(line) + 1) // 2
+    return len(words)
+
+
+class StoryboardSection(Strict):
+    id: SectionId
+    title: str = Field(min_length=1, max_length=120)
+    lecture_lines: list[str] = Field(min_length=1, max_length=MAX_LECTURE_LINES)
+    animations: list[str] = Field(min_length=1)
+
+    @field_validator("lecture_lines")
+    @classmethod
+    def _short_lines(cls, lines: list[str]) -> list[str]:
+        for line in lines:
+            if count_words(line) > MAX_LINE_WORDS:
+                raise ValueError(f"lecture line has more than {MAX_LINE_WORDS} words: {line!r}")
+        return lines
+
+
+class Storyboard(Strict):
+    topic: str
+    sections: list[StoryboardSection] = Field(min_length=1, max_length=12)
+
+    def section(self, section_id: str) -> StoryboardSection:
+        for s in self.sections:
+            if s.id == section_id:
+                return s
+        raise KeyError(section_id)
+
+
+# --- rendering -------------------------------------------------------------------------
+class RenderStatus(StrEnum):
+    ok = "ok"
+    code_error = "code_error"
+    timeout = "timeout"
+    oom = "oom"
+    killed = "killed"
+    infra_error = "infra_error"
+
+    def is_models_fault(self) -> bool:
+        """True when the repair loop should hand the outcome back to the Coder."""
+        return self in {RenderStatus.code_error, RenderStatus.timeout, RenderStatus.oom}
+
+
+class SandboxLimits(Strict):
+    wall_s: float = Field(default=180.0, gt=0)
+    cpu_s: int = Field(default=600, gt=0)
+    memory_mb: int = Field(default=4096, gt=64)
+    file_mb: int = Field(default=2048, gt=1)
+    processes: int = Field(default=512, gt=8)
+
+
+class RenderRequest(Strict):
+    """One section's scene, to be rendered in a sandbox."""
+
+    case_id: str
+    section_id: SectionId
+    scene_name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    code: str
+    tier: Tier
+    orientation: Orientation
+    limits: SandboxLimits = Field(default_factory=SandboxLimits)
+
+
+class RenderResult(Strict):
+    status: RenderStatus
+    section_id: str
+    message: str = ""
+    traceback: str = ""
+    error_line: int | None = None
+    stderr_tail: str = ""
+    video_duration_s: float | None = None
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    wall_s: float = 0.0
+    sandbox_overhead_s: float | None = None
+    backend: str = ""
+
+
+# --- accounting ------------------------------------------------------------------------
+class TokenUsage(Strict):
+    input: int = 0
+    output: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.input + self.output
+
+    def __add__(self, other: TokenUsage) -> TokenUsage:
+        return TokenUsage(input=self.input + other.input, output=self.output + other.output)
+
+
+class TokenTotals(Strict):
+    input: int = 0
+    output: int = 0
+    total: int = 0
+    by_agent: dict[str, TokenUsage] = Field(default_factory=dict)
+    by_stage: dict[str, TokenUsage] = Field(default_factory=dict)
+
+
+# --- manifest --------------------------------------------------------------------------
+class AttemptKind(StrEnum):
+    generate = "generate"
+    fix_lines = "fix_lines"
+    fix_file = "fix_file"
+    regenerate = "regenerate"
+
+
+class AttemptRecord(Strict):
+    n: int
+    kind: AttemptKind
+    code: str  # path relative to the case folder
+    status: RenderStatus
+    message: str = ""
+    render_key: str = ""
+
+
+class SectionStatus(StrEnum):
+    ok = "ok"
+    failed = "failed"
+    missing = "missing"
+
+
+class SectionRecord(Strict):
+    id: str
+    title: str
+    status: SectionStatus
+    attempts: int
+    video: str | None = None
+    duration_s: float | None = None
+    history: list[AttemptRecord] = Field(default_factory=list)
+
+
+class Timings(Strict):
+    plan: float = 0.0
+    code: float = 0.0
+    render: float = 0.0
+    stitch: float = 0.0
+    total: float = 0.0
+
+
+class RunCounters(Strict):
+    """What this invocation did, as opposed to what it reused from the case folder."""
+
+    llm_calls: int = 0
+    llm_calls_reused: int = 0
+    renders: int = 0
+    renders_reused: int = 0
+
+
+class Manifest(Strict):
+    topic: str
+    slug: str
+    provider: str
+    model: str
+    tier: Tier
+    orientation: Orientation
+    width: int
+    height: int
+    fps: int
+    sections: list[SectionRecord]
+    missing_sections: list[str] = Field(default_factory=list)
+    tokens: TokenTotals
+    timings_s: Timings
+    this_run: RunCounters
+    video: str | None
+    video_duration_s: float | None = None
+    manim_version: str
+    c2v_version: str
+    created_at: str

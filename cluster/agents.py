@@ -1,0 +1,54 @@
+"""Agents as Ray actors. They call models and parse replies; they never touch the case folder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ray
+
+from c2v.agents.coder import Coder
+from c2v.agents.planner import Planner
+from c2v.llm.base import LLMReply
+from c2v.llm.registry import make_llm
+from c2v.models import Outline, RenderResult, Storyboard, StoryboardSection
+
+#: LLM calls wait on the network, not the CPU: agent actors reserve no CPU.
+AGENT_OPTIONS: dict[str, Any] = {"num_cpus": 0, "max_restarts": 2, "max_task_retries": 2}
+
+
+@ray.remote(**AGENT_OPTIONS)
+class PlannerActor:
+    def __init__(self, provider: str) -> None:
+        self._planner = Planner(make_llm(provider))
+
+    def outline(self, topic: str) -> tuple[Outline, list[LLMReply]]:
+        return self._planner.outline(topic)
+
+    def storyboard(self, topic: str, outline: Outline) -> tuple[Storyboard, list[LLMReply]]:
+        return self._planner.storyboard(topic, outline)
+
+
+@ray.remote(**AGENT_OPTIONS)
+class CoderActor:
+    def __init__(self, provider: str) -> None:
+        self._coder = Coder(make_llm(provider))
+
+    def write(
+        self,
+        topic: str,
+        section: StoryboardSection,
+        total: int,
+        previous_failure: str | None,
+        attempt: int | None,
+    ) -> tuple[str, list[LLMReply]]:
+        return self._coder.write(topic, section, total, previous_failure, attempt)
+
+    def fix_lines(
+        self, topic: str, section_id: str, code: str, failure: RenderResult, attempt: int
+    ) -> tuple[str, list[LLMReply]]:
+        return self._coder.fix_lines(topic, section_id, code, failure, attempt)
+
+    def fix_file(
+        self, topic: str, section_id: str, code: str, failure: RenderResult, attempt: int
+    ) -> tuple[str, list[LLMReply]]:
+        return self._coder.fix_file(topic, section_id, code, failure, attempt)

@@ -1,0 +1,1 @@
+"""Prompt templates (Jinja, StrictUndefined), shipped as package data."""

@@ -1,0 +1,39 @@
+"""Where a sandboxed process runs: the backend interface.
+
+A backend runs one argv in a prepared work dir under limits and reports how the process
+ended. It knows nothing about Manim; what runs inside is :mod:`sandbox.render`'s business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from c2v.models import SandboxLimits
+
+#: Where the work dir appears inside every sandbox.
+INSIDE_WORKDIR = "/sandbox"
+
+
+@dataclass(frozen=True)
+class ProcessOutcome:
+    """How a sandboxed process ended, before any interpretation."""
+
+    exit_code: int | None
+    signal: int | None
+    timed_out: bool
+    stdout_tail: str
+    stderr_tail: str
+    wall_s: float
+    infra_error: str = ""
+
+
+class SandboxBackend(Protocol):
+    name: str
+
+    def unavailable_reason(self) -> str | None:
+        """None when the backend can run here, else one line saying why not and how to fix it."""
+
+    def run(self, workdir: Path, argv: list[str], env: dict[str, str], limits: SandboxLimits) -> ProcessOutcome:
+        """Run ``argv`` with ``workdir`` as its only writable place (seen at INSIDE_WORKDIR)."""

@@ -1,0 +1,187 @@
+"""The bubblewrap backend: the embedded default on Linux.
+
+The sandbox sees a read-only, whitelisted view of the host (system dirs, the Python
+interpreter and virtualenv, TeX and font caches), its own work dir as the only writable
+place, private /tmp, /proc and /dev, and no network. Nothing from the host environment is
+passed in. When c2v runs as root, the scene runs as ``nobody`` (via setpriv inside the
+sandbox) so that file permissions and RLIMIT_NPROC apply to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import IO
+
+from c2v.models import SandboxLimits
+from sandbox.base import INSIDE_WORKDIR, ProcessOutcome
+
+SANDBOX_UID = 65534
+TAIL_BYTES = 64 * 1024
+_SYSTEM_DIRS = ("/usr", "/etc")
+_OPTIONAL_DIRS = ("/var/lib/texmf", "/var/cache/fontconfig", "/usr/share/fonts")
+_MASKED_FILES = ("/etc/shadow", "/etc/gshadow", "/etc/sudoers")
+_MERGED_USR = ("/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
+
+
+def _python_dirs() -> list[Path]:
+    """The interpreter's install prefix and the virtualenv it runs in (if not under /usr)."""
+    dirs = {Path(sys.base_prefix).resolve(), Path(sys.prefix).absolute()}
+    return sorted(d for d in dirs if d != Path("/usr") and Path("/usr") not in d.parents)
+
+
+class _Tail:
+    """Keep the last ``limit`` bytes of a stream without holding a flood in memory."""
+
+    def __init__(self, stream: IO[bytes], limit: int = TAIL_BYTES) -> None:
+        self._chunks: deque[bytes] = deque()
+        self._size = 0
+        self._limit = limit
+        self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _pump(self, stream: IO[bytes]) -> None:
+        while chunk := stream.read(8192):
+            self._chunks.append(chunk)
+            self._size += len(chunk)
+            while self._size - len(self._chunks[0]) >= self._limit:
+                self._size -= len(self._chunks.popleft())
+
+    def text(self) -> str:
+        self._thread.join(timeout=5)
+        data = b"".join(self._chunks)[-self._limit :]
+        return data.decode("utf-8", errors="replace")
+
+
+class BwrapBackend:
+    name = "bwrap"
+
+    def __init__(self, bwrap: str | None = None) -> None:
+        self._bwrap = bwrap or shutil.which("bwrap") or ""
+
+    def unavailable_reason(self) -> str | None:
+        if not self._bwrap:
+            return "bubblewrap is not installed: run `sudo apt-get install bubblewrap` (or `make setup`)"
+        if os.geteuid() == 0 and not shutil.which("setpriv"):
+            return "setpriv (util-linux) is missing: run `sudo apt-get install util-linux`"
+        probe = subprocess.run(
+            [self._bwrap, "--ro-bind", "/", "/", "--unshare-net", "--unshare-pid", "--", "/bin/true"],
+            capture_output=True,
+            check=False,
+            timeout=20,
+        )
+        if probe.returncode != 0:
+            err = probe.stderr.decode(errors="replace").strip().splitlines()
+            return f"bubblewrap cannot create namespaces here: {err[-1] if err else probe.returncode}"
+        return None
+
+    def command(self, workdir: Path, argv: list[str], env: dict[str, str]) -> list[str]:
+        """The full bwrap command line (exposed for tests and for `c2v doctor`)."""
+        args = [self._bwrap, "--tmpfs", "/"]
+        made: set[str] = {"/"}
+
+        def parents(path: Path) -> None:
+            for parent in reversed(path.parents):
+                p = str(parent)
+                if p not in made:
+                    made.add(p)
+                    args.extend(["--perms", "0755", "--dir", p])
+
+        for d in _SYSTEM_DIRS:
+            args.extend(["--ro-bind", d, d])
+            made.add(d)
+        for link in _MERGED_USR:
+            target = Path(link)
+            if target.is_symlink():
+                args.extend(["--symlink", os.readlink(target), link])
+            elif target.is_dir():
+                args.extend(["--ro-bind", link, link])
+        for d in _OPTIONAL_DIRS:
+            if Path(d).is_dir() and not d.startswith("/usr/"):
+                parents(Path(d))
+                args.extend(["--ro-bind", d, d])
+                made.add(d)
+        for f in _MASKED_FILES:
+            if Path(f).exists():
+                args.extend(["--ro-bind", "/dev/null", f])
+        for prefix in _python_dirs():
+            parents(prefix)
+            args.extend(["--ro-bind", str(prefix), str(prefix)])
+            made.add(str(prefix))
+        args += ["--bind", str(workdir), INSIDE_WORKDIR, "--chdir", INSIDE_WORKDIR]
+        args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+        args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+        args += ["--die-with-parent", "--new-session", "--clearenv"]
+        for key, value in sorted(env.items()):
+            args.extend(["--setenv", key, value])
+        if os.geteuid() == 0:
+            args += ["--cap-add", "CAP_SETUID,CAP_SETGID", "--", shutil.which("setpriv") or "/usr/bin/setpriv"]
+            args += [f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups"]
+            args += ["--inh-caps=-all", "--bounding-set=-all", "--"]
+        else:
+            args.append("--")
+        return args + argv
+
+    def run(self, workdir: Path, argv: list[str], env: dict[str, str], limits: SandboxLimits) -> ProcessOutcome:
+        if os.geteuid() == 0:
+            _chown_tree(workdir, SANDBOX_UID)
+        cmd = self.command(workdir, argv, env)
+        started = time.monotonic()
+        try:
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                preexec_fn=lambda: _apply_limits(limits),  # noqa: PLW1509 - rlimits must be set in the child
+                start_new_session=True,
+            )
+        except OSError as exc:
+            return ProcessOutcome(None, None, False, "", "", 0.0, infra_error=f"cannot start bwrap: {exc}")
+        assert proc.stdout is not None and proc.stderr is not None
+        out, err = _Tail(proc.stdout), _Tail(proc.stderr)
+        timed_out = False
+        try:
+            proc.wait(timeout=limits.wall_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            # Kill the whole session: bwrap, its pid-1 and anything the scene forked.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        wall = time.monotonic() - started
+        code = proc.returncode
+        return ProcessOutcome(
+            exit_code=code if code is not None and code >= 0 else None,
+            signal=-code if code is not None and code < 0 else None,
+            timed_out=timed_out,
+            stdout_tail=out.text(),
+            stderr_tail=err.text(),
+            wall_s=wall,
+        )
+
+
+def _apply_limits(limits: SandboxLimits) -> None:
+    mb = 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s))
+    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb, limits.memory_mb * mb))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb * mb, limits.file_mb * mb))
+    resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _chown_tree(root: Path, uid: int) -> None:
+    for dirpath, dirnames, filenames in os.walk(root):
+        os.chown(dirpath, uid, uid)
+        for name in dirnames + filenames:
+            os.chown(os.path.join(dirpath, name), uid, uid, follow_symlinks=False)  # noqa: PTH202

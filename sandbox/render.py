@@ -1,0 +1,175 @@
+"""What runs inside the sandbox: one section's scene rendered by Manim's CLI.
+
+The host prepares a work dir (scene.py, the teaching-scene runtime, a manim.cfg that
+fixes the pixel size, frame rate and frame size), the backend runs Manim in it, and the
+host reads back exactly one video, refusing symlinks and oversized files, and checks that
+it decodes with the requested size before calling the render ``ok``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+import stat
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from c2v.media import probe_video
+from c2v.models import RenderRequest, RenderResult, RenderStatus
+from c2v.tiers import video_format
+from sandbox.base import INSIDE_WORKDIR, SandboxBackend
+from sandbox.classify import classify
+
+RUNTIME_FILES = ("c2v_anchors.py", "c2v_layout.py", "c2v_manim.py")
+OUTPUT_NAME = "section"
+MAX_VIDEO_BYTES = 2 * 1024**3
+#: Environment of the scene process: nothing from the host is passed through.
+SCENE_ENV = {
+    "HOME": INSIDE_WORKDIR,
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONUNBUFFERED": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MPLCONFIGDIR": f"{INSIDE_WORKDIR}/.cache/matplotlib",
+    "XDG_CACHE_HOME": f"{INSIDE_WORKDIR}/.cache",
+    "TEXMFVAR": f"{INSIDE_WORKDIR}/.cache/texmf-var",
+    "COLUMNS": "200",
+}
+
+
+@dataclass(frozen=True)
+class RenderOutput:
+    result: RenderResult
+    video: bytes | None
+
+
+def _runtime_dir() -> Path:
+    return Path(str(resources.files("sandbox.runtime")))
+
+
+@cache
+def runtime_digest() -> str:
+    """Hash of the in-sandbox runtime; part of every render's cache key."""
+    h = hashlib.sha256()
+    for name in RUNTIME_FILES:
+        h.update(name.encode())
+        h.update((_runtime_dir() / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+@cache
+def manim_version() -> str:
+    return importlib.metadata.version("manim")
+
+
+def render_key(request: RenderRequest) -> str:
+    """Content hash of everything that decides the pixels of a render."""
+    h = hashlib.sha256()
+    for part in (
+        request.code,
+        request.scene_name,
+        runtime_digest(),
+        manim_version(),
+        request.tier.value,
+        request.orientation.value,
+    ):
+        h.update(part.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()[:20]
+
+
+def prepare_workdir(work: Path, request: RenderRequest) -> None:
+    fmt = video_format(request.tier, request.orientation)
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "scene.py").write_text(request.code, encoding="utf-8")
+    (work / "manim.cfg").write_text(fmt.manim_cfg(), encoding="utf-8")
+    for name in RUNTIME_FILES:
+        (work / name).write_bytes((_runtime_dir() / name).read_bytes())
+
+
+def manim_argv(request: RenderRequest) -> list[str]:
+    # The virtualenv's python (not its resolved target) so site-packages is found.
+    python = str(Path(sys.prefix) / "bin" / "python")
+    return [
+        python,
+        "c2v_manim.py",
+        "render",
+        "scene.py",
+        request.scene_name,
+        "--media_dir",
+        f"{INSIDE_WORKDIR}/media",
+        "-o",
+        OUTPUT_NAME,
+        "--format",
+        "mp4",
+        "--silent",
+        "--disable_caching",
+        "-v",
+        "WARNING",
+    ]
+
+
+def _find_video(work: Path) -> Path | None:
+    """The one final video Manim wrote (partial movie files are not it); never a symlink."""
+    videos = work / "media" / "videos"
+    if not videos.is_dir() or videos.is_symlink():
+        return None
+    found = [
+        p
+        for p in videos.rglob(f"{OUTPUT_NAME}.mp4")
+        if "partial_movie_files" not in p.parts
+    ]
+    if len(found) != 1:
+        return None
+    path = found[0]
+    # lstat: a scene may swap its output for a link to a host file; refuse anything odd.
+    st = path.lstat()
+    if not stat.S_ISREG(st.st_mode) or st.st_size == 0 or st.st_size > MAX_VIDEO_BYTES:
+        return None
+    if any(p.is_symlink() for p in path.relative_to(work).parents if str(p) != "."):
+        return None
+    return path
+
+
+def _read_no_follow(path: Path) -> bytes:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read(MAX_VIDEO_BYTES + 1)
+
+
+def render_scene(request: RenderRequest, backend: SandboxBackend, scratch: Path | None = None) -> RenderOutput:
+    """Render one section in ``backend`` and return its typed result and video bytes."""
+    fmt = video_format(request.tier, request.orientation)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="c2v-render-", dir=scratch) as tmp:
+        work = Path(tmp) / "work"
+        prepare_workdir(work, request)
+        outcome = backend.run(work, manim_argv(request), dict(SCENE_ENV), request.limits)
+        video_path = _find_video(work) if outcome.exit_code == 0 and not outcome.timed_out else None
+        probe = probe_video(video_path) if video_path is not None else None
+        video_ok = probe is not None and (probe.width, probe.height) == (fmt.width, fmt.height)
+        verdict = classify(outcome, video_ok)
+        data = _read_no_follow(video_path) if verdict.status is RenderStatus.ok and video_path else None
+    result = RenderResult(
+        status=verdict.status,
+        section_id=request.section_id,
+        message=verdict.message,
+        traceback=verdict.traceback[-8000:],
+        error_line=verdict.error_line,
+        stderr_tail=outcome.stderr_tail[-4000:],
+        video_duration_s=probe.duration_s if probe and video_ok else None,
+        width=probe.width if probe else None,
+        height=probe.height if probe else None,
+        fps=probe.fps if probe else None,
+        wall_s=round(time.monotonic() - started, 3),
+        backend=backend.name,
+    )
+    return RenderOutput(result=result, video=data)

@@ -1,0 +1,176 @@
+"""The teaching-scene template that generated Manim code builds on (runs inside the sandbox).
+
+Generated scenes subclass :class:`TeachingScene`::
+
+    from manim import *
+    from c2v_layout import TeachingScene
+
+    class Section1(TeachingScene):
+        def construct(self):
+            self.show_title("Right triangles")
+            self.show_lecture(["A right triangle has one 90° angle", "Its longest side is the hypotenuse"])
+            tri = Polygon(ORIGIN, RIGHT * 3, UP * 2, color=BLUE)
+            self.place_at("C3", tri)
+            self.play(Create(tri))
+            self.highlight_lecture(1)
+
+The frame holds a title band, a lecture-line panel (left in landscape, bottom in portrait)
+and an animation area split into a 6x6 grid of anchors A1-F6 (columns A-F left to right,
+rows 1-6 top to bottom). Objects are placed by anchor, which gives the critic exact words.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from c2v_anchors import Box, Layout, layout_for
+from manim import (
+    DOWN,
+    GRAY_B,
+    LEFT,
+    UL,
+    UP,
+    WHITE,
+    YELLOW,
+    FadeIn,
+    FadeOut,
+    Mobject,
+    Scene,
+    Text,
+    VGroup,
+    Write,
+    config,
+)
+
+TITLE_FONT_SIZE = 40
+LECTURE_FONT_SIZE = 24
+MIN_LECTURE_FONT_SIZE = 16
+LECTURE_COLOR = GRAY_B
+HIGHLIGHT_COLOR = YELLOW
+
+
+def current_layout() -> Layout:
+    return layout_for(config.frame_width, config.frame_height)
+
+
+def anchor_point(anchor: str) -> np.ndarray:
+    """Scene coordinates (x, y, 0) of the centre of an anchor cell such as "C3"."""
+    x, y = current_layout().point(anchor)
+    return np.array([x, y, 0.0])
+
+
+def _fit(mobj: Mobject, box: Box, fill: float) -> None:
+    if mobj.width > box.width * fill:
+        mobj.scale_to_fit_width(box.width * fill)
+    if mobj.height > box.height * fill:
+        mobj.scale_to_fit_height(box.height * fill)
+
+
+def place_at(anchor: str, mobj: Mobject, span_to: str | None = None, fill: float = 0.92) -> Mobject:
+    """Centre ``mobj`` on ``anchor``; with ``span_to`` ("B2" to "E5"), fit it inside that span.
+
+    Without ``span_to`` the object is only shrunk when it would not fit the whole
+    animation area, so it never spills over the lecture panel.
+    """
+    layout = current_layout()
+    if span_to is not None:
+        box = layout.span(anchor, span_to)
+        _fit(mobj, box, fill)
+        x, y = box.center
+    else:
+        _fit(mobj, layout.area, fill)
+        x, y = layout.point(anchor)
+    mobj.move_to(np.array([x, y, 0.0]))
+    return mobj
+
+
+def _wrap_words(text: str, font_size: float, max_width: float) -> list[str]:
+    """Greedy word wrap; CJK text (no spaces) wraps per character."""
+    tokens = text.split(" ") if " " in text.strip() else list(text)
+    joiner = " " if " " in text.strip() else ""
+    lines: list[str] = []
+    current = ""
+    for tok in tokens:
+        candidate = tok if not current else current + joiner + tok
+        if current and Text(candidate, font_size=font_size).width > max_width:
+            lines.append(current)
+            current = tok
+        else:
+            current = candidate
+    if current:
+        lines.append(current)
+    return lines
+
+
+class TeachingScene(Scene):
+    """A Scene with a title band, a lecture-line panel and an anchored animation area."""
+
+    def setup(self) -> None:
+        self.layout = current_layout()
+        self.title_mobject: Mobject | None = None
+        self.lecture_group = VGroup()
+
+    # -- geometry -------------------------------------------------------------
+    def anchor(self, name: str) -> np.ndarray:
+        return anchor_point(name)
+
+    def place_at(self, anchor: str, mobj: Mobject, span_to: str | None = None, fill: float = 0.92) -> Mobject:
+        return place_at(anchor, mobj, span_to=span_to, fill=fill)
+
+    # -- title and lecture lines ---------------------------------------------------
+    def show_title(self, text: str, animate: bool = True) -> Mobject:
+        box = self.layout.title
+        title = Text(text, font_size=TITLE_FONT_SIZE, color=WHITE, weight="BOLD")
+        _fit(title, box, 1.0)
+        title.move_to(np.array([*box.center, 0.0]))
+        if self.title_mobject is not None:
+            self.remove(self.title_mobject)
+        self.title_mobject = title
+        if animate:
+            self.play(Write(title), run_time=0.8)
+        else:
+            self.add(title)
+        return title
+
+    def show_lecture(self, lines: list[str], animate: bool = True) -> VGroup:
+        """Write the lecture lines into the panel (replacing earlier ones); one item per line."""
+        box = self.layout.lecture
+        font_size: float = LECTURE_FONT_SIZE
+        while True:
+            items = VGroup()
+            for line in lines:
+                parts = [Text(p, font_size=font_size, color=LECTURE_COLOR) for p in _wrap_words(line, font_size, box.width)]
+                items.add(VGroup(*parts).arrange(DOWN, aligned_edge=LEFT, buff=0.12))
+            items.arrange(DOWN, aligned_edge=LEFT, buff=0.3)
+            if items.height <= box.height or font_size <= MIN_LECTURE_FONT_SIZE:
+                break
+            font_size -= 2
+        _fit(items, box, 1.0)
+        items.move_to(np.array([box.left, box.top, 0.0]), aligned_edge=UL)
+        if len(self.lecture_group) and animate:
+            self.play(FadeOut(self.lecture_group), run_time=0.3)
+        elif len(self.lecture_group):
+            self.remove(self.lecture_group)
+        self.lecture_group = items
+        if animate:
+            self.play(FadeIn(items, shift=UP * 0.1), run_time=0.6)
+        else:
+            self.add(items)
+        return items
+
+    def highlight_lecture(self, index: int) -> None:
+        """Colour lecture line ``index`` (0-based, as given to show_lecture) and dim the rest."""
+        animations: list[Any] = []
+        for i, item in enumerate(self.lecture_group):
+            color = HIGHLIGHT_COLOR if i == index else LECTURE_COLOR
+            animations.append(item.animate.set_color(color))
+        if animations:
+            self.play(*animations, run_time=0.3)
+
+    def clear_area(self, run_time: float = 0.5) -> None:
+        """Fade out everything except the title and the lecture lines."""
+        keep = {id(self.lecture_group), id(self.title_mobject)}
+        gone = [m for m in self.mobjects if id(m) not in keep]
+        if gone:
+            self.play(*[FadeOut(m) for m in gone], run_time=run_time)

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError
 
-from c2v.errors import OutputDirError
+from c2v.errors import CaseBusyError, OutputDirError
 from c2v.fsio import write_bytes_atomic, write_model_atomic, write_text_atomic
 from c2v.llm.base import CallTag, LLMReply
 from c2v.models import AttemptRecord, RenderResult, RenderStatus, Strict
@@ -47,6 +48,7 @@ def inputs_digest(inputs: object) -> str:
 class CaseDir:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._lock_fd: int | None = None
 
     @classmethod
     def create(cls, root: Path) -> CaseDir:
@@ -57,6 +59,22 @@ class CaseDir:
         if not os.access(root, os.W_OK | os.X_OK):
             raise OutputDirError(f"case folder {root} is not writable")
         return cls(root)
+
+    def lock(self) -> None:
+        """Claim the case for this process (held until exit) and sweep stale partial files.
+
+        Two runs writing one case would interleave their stages; the second one stops with
+        a clear error instead. Partial files are left only by a killed writer.
+        """
+        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise CaseBusyError(f"case folder {self.root} is in use by another c2v run") from None
+        self._lock_fd = fd
+        for stale in self.root.rglob(".*.part"):
+            stale.unlink(missing_ok=True)
 
     # -- fixed files ----------------------------------------------------------------------
     @property

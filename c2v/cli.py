@@ -219,7 +219,7 @@ def _prepare(cfg: RunConfig, log_json: bool) -> None:
     from c2v.deps import require_system_dependencies
     from sandbox.backends import check_backend
 
-    configure_logging(json_lines=log_json, level=logging.INFO if log_json else logging.WARNING)
+    configure_logging(json_lines=log_json, level=logging.INFO if log_json else logging.ERROR)
     canonical_provider(cfg.api)
     if canonical_provider(cfg.api) == "offline":
         find_transcript(cfg.topic)

@@ -7,6 +7,7 @@
     │   ├── ConfigError            bad configuration value or file
     │   ├── UnknownTopicError      offline provider has no transcript for the topic
     │   └── OutputDirError         output directory missing, unwritable or unsafe
+    ├── CaseBusyError              another run holds the case folder
     ├── MissingDependencyError     a system tool is absent (says how to install it)
     ├── LLMError                   a provider call failed (after its own retries)
     │   └── TranscriptError        offline transcript lacks the reply for a call
@@ -45,6 +46,10 @@ class UnknownTopicError(UsageError, LookupError):
 
 
 class OutputDirError(UsageError, OSError):
+    pass
+
+
+class CaseBusyError(C2VError, RuntimeError):
     pass
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,10 +18,15 @@ class VideoInfo:
     frames: int
 
 
-def probe_video(path: Path) -> VideoInfo | None:
-    """Size, rate and duration of the first video stream, or None if it does not decode."""
+def probe_video(source: Path | bytes) -> VideoInfo | None:
+    """Size, rate and duration of the first video stream, or None if it does not decode.
+
+    The container must be MP4: letting FFmpeg guess the format from the contents would
+    also accept playlists (ffconcat, HLS) that make it open other files.
+    """
+    target: str | io.BytesIO = io.BytesIO(source) if isinstance(source, bytes) else str(source)
     try:
-        with av.open(str(path)) as container:
+        with av.open(target, mode="r", format="mp4") as container:
             if not container.streams.video:
                 return None
             stream = container.streams.video[0]

@@ -98,6 +98,7 @@ class SandboxLimits(Strict):
     memory_mb: int = Field(default=4096, gt=64)
     file_mb: int = Field(default=2048, gt=1)
     processes: int = Field(default=512, gt=8)
+    tmp_mb: int = Field(default=512, gt=1)
 
 
 class RenderRequest(Strict):

@@ -104,6 +104,7 @@ class Pipeline:
     def generate(self) -> Manifest:
         """Plan, code, render (with repair) and stitch; resumes from the case folder."""
         started = time.monotonic()
+        self.case.lock()
         self._start_ray()
         self.report.stage("planning")
         self._planner = PlannerActor.remote(self.provider)  # type: ignore[attr-defined]
@@ -121,6 +122,7 @@ class Pipeline:
     def rerender(self, storyboard: Storyboard, frozen_code: dict[str, str]) -> Manifest:
         """Render frozen code at this run's tier and orientation; no model is asked anything."""
         started = time.monotonic()
+        self.case.lock()
         self._start_ray()
         self._sections = [
             SectionRun(board=s, scene_name=scene_name_for(s.id), frozen=frozen_code[s.id])

@@ -35,5 +35,7 @@ class SandboxBackend(Protocol):
     def unavailable_reason(self) -> str | None:
         """None when the backend can run here, else one line saying why not and how to fix it."""
 
-    def run(self, workdir: Path, argv: list[str], env: dict[str, str], limits: SandboxLimits) -> ProcessOutcome:
+    def run(
+        self, workdir: Path, argv: list[str], env: dict[str, str], limits: SandboxLimits
+    ) -> ProcessOutcome:
         """Run ``argv`` with ``workdir`` as its only writable place (seen at INSIDE_WORKDIR)."""

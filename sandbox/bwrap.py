@@ -4,7 +4,7 @@ The sandbox sees a read-only, whitelisted view of the host (system dirs, the Pyt
 interpreter and virtualenv, TeX and font caches), its own work dir as the only writable
 place, private /tmp, /proc and /dev, and no network. Nothing from the host environment is
 passed in. When c2v runs as root, the scene runs as ``nobody`` (via setpriv inside the
-sandbox) so that file permissions and RLIMIT_NPROC apply to it.
+sandbox), with a uid of its own, so that file permissions and RLIMIT_NPROC apply to it.
 """
 
 from __future__ import annotations
@@ -25,12 +25,19 @@ from typing import IO
 from c2v.models import SandboxLimits
 from sandbox.base import INSIDE_WORKDIR, ProcessOutcome
 
-SANDBOX_UID = 65534
+#: When c2v runs as root, each sandbox runs as its own unprivileged uid from this range,
+#: so RLIMIT_NPROC (counted per uid) bounds one scene without starving its neighbours.
+SANDBOX_UID_BASE = 200_000
+SANDBOX_UID_SPAN = 100_000
 TAIL_BYTES = 64 * 1024
 _SYSTEM_DIRS = ("/usr", "/etc")
 _OPTIONAL_DIRS = ("/var/lib/texmf", "/var/cache/fontconfig", "/usr/share/fonts")
 _MASKED_FILES = ("/etc/shadow", "/etc/gshadow", "/etc/sudoers")
 _MERGED_USR = ("/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
+#: bwrap's own environment: none. ``--clearenv`` only clears what the scene inherits, but
+#: bwrap's pid-1 reaper keeps the environment bwrap was started with, and a scene with the
+#: same uid (always, when c2v does not run as root) can read it at /proc/1/environ.
+_BWRAP_ENV: dict[str, str] = {}
 
 
 def _python_dirs() -> list[Path]:
@@ -84,7 +91,14 @@ class BwrapBackend:
             return f"bubblewrap cannot create namespaces here: {err[-1] if err else probe.returncode}"
         return None
 
-    def command(self, workdir: Path, argv: list[str], env: dict[str, str]) -> list[str]:
+    def command(
+        self,
+        workdir: Path,
+        argv: list[str],
+        env: dict[str, str],
+        limits: SandboxLimits,
+        uid: int | None = None,
+    ) -> list[str]:
         """The full bwrap command line (exposed for tests and for `c2v doctor`)."""
         args = [self._bwrap, "--tmpfs", "/"]
         made: set[str] = {"/"}
@@ -102,7 +116,7 @@ class BwrapBackend:
         for link in _MERGED_USR:
             target = Path(link)
             if target.is_symlink():
-                args.extend(["--symlink", os.readlink(target), link])
+                args.extend(["--symlink", str(target.readlink()), link])
             elif target.is_dir():
                 args.extend(["--ro-bind", link, link])
         for d in _OPTIONAL_DIRS:
@@ -118,23 +132,44 @@ class BwrapBackend:
             args.extend(["--ro-bind", str(prefix), str(prefix)])
             made.add(str(prefix))
         args += ["--bind", str(workdir), INSIDE_WORKDIR, "--chdir", INSIDE_WORKDIR]
-        args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+        tmp_bytes = str(limits.tmp_mb * 1024 * 1024)
+        args += [
+            "--dev",
+            "/dev",
+            "--proc",
+            "/proc",
+            "--perms",
+            "1777",
+            "--size",
+            tmp_bytes,
+            "--tmpfs",
+            "/tmp",  # noqa: S108 - the sandbox's own private tmpfs
+        ]
         args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
         args += ["--die-with-parent", "--new-session", "--clearenv"]
         for key, value in sorted(env.items()):
             args.extend(["--setenv", key, value])
         if os.geteuid() == 0:
-            args += ["--cap-add", "CAP_SETUID,CAP_SETGID", "--", shutil.which("setpriv") or "/usr/bin/setpriv"]
-            args += [f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups"]
+            args += [
+                "--cap-add",
+                "CAP_SETUID,CAP_SETGID",
+                "--",
+                shutil.which("setpriv") or "/usr/bin/setpriv",
+            ]
+            uid = sandbox_uid() if uid is None else uid
+            args += [f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
             args += ["--inh-caps=-all", "--bounding-set=-all", "--"]
         else:
             args.append("--")
         return args + argv
 
-    def run(self, workdir: Path, argv: list[str], env: dict[str, str], limits: SandboxLimits) -> ProcessOutcome:
+    def run(
+        self, workdir: Path, argv: list[str], env: dict[str, str], limits: SandboxLimits
+    ) -> ProcessOutcome:
+        uid = sandbox_uid()
         if os.geteuid() == 0:
-            _chown_tree(workdir, SANDBOX_UID)
-        cmd = self.command(workdir, argv, env)
+            _chown_tree(workdir, uid)
+        cmd = self.command(workdir, argv, env, limits, uid)
         started = time.monotonic()
         try:
             proc = subprocess.Popen(
@@ -142,6 +177,7 @@ class BwrapBackend:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
+                env=_BWRAP_ENV,
                 preexec_fn=lambda: _apply_limits(limits),  # noqa: PLW1509 - rlimits must be set in the child
                 start_new_session=True,
             )
@@ -155,7 +191,9 @@ class BwrapBackend:
         except subprocess.TimeoutExpired:
             timed_out = True
         finally:
-            # Kill the whole session: bwrap, its pid-1 and anything the scene forked.
+            # This reaches bwrap only: its pid-1 is in a session of its own (--new-session).
+            # --die-with-parent kills that pid-1 as bwrap dies, and with it every process in
+            # the sandbox's pid namespace, however the scene detached them.
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
@@ -171,6 +209,14 @@ class BwrapBackend:
         )
 
 
+def sandbox_uid() -> int:
+    """The uid a scene runs as (root hosts only): distinct for concurrent renders.
+
+    One render runs per worker process at a time, so the worker's pid picks the uid.
+    """
+    return SANDBOX_UID_BASE + os.getpid() % SANDBOX_UID_SPAN
+
+
 def _apply_limits(limits: SandboxLimits) -> None:
     mb = 1024 * 1024
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s))
@@ -184,4 +230,4 @@ def _chown_tree(root: Path, uid: int) -> None:
     for dirpath, dirnames, filenames in os.walk(root):
         os.chown(dirpath, uid, uid)
         for name in dirnames + filenames:
-            os.chown(os.path.join(dirpath, name), uid, uid, follow_symlinks=False)  # noqa: PTH202
+            os.chown(Path(dirpath) / name, uid, uid, follow_symlinks=False)

@@ -40,8 +40,8 @@ def error_line(traceback: str) -> int | None:
 
 
 def last_error_message(traceback: str) -> str:
-    for line in reversed(traceback.splitlines()):
-        line = line.strip()
+    for raw in reversed(traceback.splitlines()):
+        line = raw.strip()
         if line and not line.startswith(("File ", "^", "~")):
             return line[:300]
     return ""
@@ -59,7 +59,9 @@ def classify(outcome: ProcessOutcome, video_ok: bool) -> Classified:
             return Classified(RenderStatus.timeout, "render used up its CPU-time limit")
         if sig == signal.SIGXFSZ:
             return Classified(RenderStatus.code_error, "scene wrote a file larger than the limit", tb)
-        return Classified(RenderStatus.killed, f"render process killed by signal {signal.Signals(sig).name}", tb)
+        return Classified(
+            RenderStatus.killed, f"render process killed by signal {signal.Signals(sig).name}", tb
+        )
     if outcome.exit_code == 0 and video_ok:
         return Classified(RenderStatus.ok, "")
     if any(marker in outcome.stderr_tail for marker in _OOM_MARKERS):

@@ -122,11 +122,7 @@ def _find_video(work: Path) -> Path | None:
     videos = work / "media" / "videos"
     if not videos.is_dir() or videos.is_symlink():
         return None
-    found = [
-        p
-        for p in videos.rglob(f"{OUTPUT_NAME}.mp4")
-        if "partial_movie_files" not in p.parts
-    ]
+    found = [p for p in videos.rglob(f"{OUTPUT_NAME}.mp4") if "partial_movie_files" not in p.parts]
     if len(found) != 1:
         return None
     path = found[0]
@@ -145,7 +141,9 @@ def _read_no_follow(path: Path) -> bytes:
         return fh.read(MAX_VIDEO_BYTES + 1)
 
 
-def render_scene(request: RenderRequest, backend: SandboxBackend, scratch: Path | None = None) -> RenderOutput:
+def render_scene(
+    request: RenderRequest, backend: SandboxBackend, scratch: Path | None = None
+) -> RenderOutput:
     """Render one section in ``backend`` and return its typed result and video bytes."""
     fmt = video_format(request.tier, request.orientation)
     started = time.monotonic()
@@ -154,10 +152,13 @@ def render_scene(request: RenderRequest, backend: SandboxBackend, scratch: Path 
         prepare_workdir(work, request)
         outcome = backend.run(work, manim_argv(request), dict(SCENE_ENV), request.limits)
         video_path = _find_video(work) if outcome.exit_code == 0 and not outcome.timed_out else None
-        probe = probe_video(video_path) if video_path is not None else None
+        data = _read_no_follow(video_path) if video_path is not None else None
+        # Probe the very bytes that are returned, never the path the scene controlled.
+        probe = probe_video(data) if data is not None and len(data) <= MAX_VIDEO_BYTES else None
         video_ok = probe is not None and (probe.width, probe.height) == (fmt.width, fmt.height)
         verdict = classify(outcome, video_ok)
-        data = _read_no_follow(video_path) if verdict.status is RenderStatus.ok and video_path else None
+        if verdict.status is not RenderStatus.ok:
+            data = None
     result = RenderResult(
         status=verdict.status,
         section_id=request.section_id,

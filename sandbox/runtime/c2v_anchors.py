@@ -15,6 +15,8 @@ COLUMNS = "ABCDEF"
 ROWS = 6
 _ANCHOR = re.compile(r"^\s*([A-Fa-f])\s*([1-6])\s*$")
 
+_EPS = 1e-6  # boxes that merely touch a cell's edge do not overlap it
+
 #: c2v renders with an 8-unit-tall frame (set in the manim.cfg beside each scene); the
 #: width follows the aspect ratio: 14.22 units in landscape, 4.5 in portrait.
 FRAME_HEIGHT = 8.0
@@ -80,7 +82,9 @@ class Layout:
             for col in range(len(COLUMNS)):
                 name = f"{COLUMNS[col]}{row + 1}"
                 c = self.cell(name)
-                if box.left < c.right and box.right > c.left and box.bottom < c.top and box.top > c.bottom:
+                overlap_x = min(box.right, c.right) - max(box.left, c.left)
+                overlap_y = min(box.top, c.top) - max(box.bottom, c.bottom)
+                if overlap_x > _EPS and overlap_y > _EPS:
                     names.append(name)
         return names
 

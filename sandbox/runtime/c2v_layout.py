@@ -140,7 +140,10 @@ class TeachingScene(Scene):
         while True:
             items = VGroup()
             for line in lines:
-                parts = [Text(p, font_size=font_size, color=LECTURE_COLOR) for p in _wrap_words(line, font_size, box.width)]
+                parts = [
+                    Text(p, font_size=font_size, color=LECTURE_COLOR)
+                    for p in _wrap_words(line, font_size, box.width)
+                ]
                 items.add(VGroup(*parts).arrange(DOWN, aligned_edge=LEFT, buff=0.12))
             items.arrange(DOWN, aligned_edge=LEFT, buff=0.3)
             if items.height <= box.height or font_size <= MIN_LECTURE_FONT_SIZE:

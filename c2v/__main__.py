@@ -1,0 +1,3 @@
+from c2v.cli import main
+
+main()

@@ -1,0 +1,23 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+C2V = [sys.executable, "-m", "c2v.cli"]
+
+
+def run_c2v(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 900):
+    """Run the real `c2v` command line in a subprocess."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run(
+        [*C2V, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+@pytest.fixture
+def c2v():
+    return run_c2v

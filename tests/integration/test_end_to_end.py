@@ -1,0 +1,166 @@
+"""Offline end to end: a bundled topic becomes a real video, with repair, resume and re-render."""
+
+import json
+from pathlib import Path
+
+import av
+import pytest
+
+from c2v.media import probe_video
+
+pytestmark = [pytest.mark.integration, pytest.mark.ray]
+
+TOPIC = "Pythagorean theorem"
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory):
+    from tests.conftest import run_c2v
+
+    out = tmp_path_factory.mktemp("e2e")
+    proc = run_c2v("generate", TOPIC, "-o", str(out), "--folder_prefix", "it", "--log-json")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    root = out / "it" / "pythagorean-theorem"
+    return root, proc
+
+
+def manifest(root: Path) -> dict:
+    return json.loads((root / "manifest.json").read_text())
+
+
+def test_prints_where_the_video_and_manifest_are(case):
+    root, proc = case
+    assert f"video:    {root / 'video.mp4'}" in proc.stdout
+    assert f"manifest: {root / 'manifest.json'}" in proc.stdout
+
+
+def test_layout_of_the_case_folder(case):
+    root, _ = case
+    for name in (
+        "outline.json",
+        "storyboard.json",
+        "manifest.json",
+        "video.mp4",
+        "sections",
+        "calls",
+        "renders",
+    ):
+        assert (root / name).exists(), name
+    assert not list(root.rglob("*.part")), "no half-written files remain"
+
+
+def test_video_matches_the_tier_and_the_sections(case):
+    root, _ = case
+    m = manifest(root)
+    info = probe_video(root / "video.mp4")
+    assert info is not None
+    assert (info.width, info.height) == (854, 480) == (m["width"], m["height"])
+    assert round(info.fps) == 15 == m["fps"]
+    sections = [probe_video(root / s["video"]) for s in m["sections"]]
+    total = sum(s.duration_s for s in sections)
+    assert len(sections) >= 4
+    assert abs(info.duration_s - total) <= 0.05 * total
+    assert abs(m["video_duration_s"] - total) <= 0.05 * total
+
+
+def test_sections_are_stitched_in_storyboard_order(case):
+    root, _ = case
+    m = manifest(root)
+    board = json.loads((root / "storyboard.json").read_text())
+    assert [s["id"] for s in m["sections"]] == [s["id"] for s in board["sections"]]
+
+
+def test_frames_carry_content(case):
+    root, _ = case
+    with av.open(str(root / "video.mp4")) as container:
+        frames = [
+            f.to_ndarray(format="rgb24") for i, f in enumerate(container.decode(video=0)) if i % 150 == 100
+        ]
+    assert frames
+    # Text, formulas and shapes light up a real share of pixels in every sampled frame.
+    lit = [float((f.max(axis=2) > 60).mean()) for f in frames]
+    assert min(lit) > 0.005, lit
+
+
+def test_repair_path_taken_and_recorded(case):
+    root, _ = case
+    m = manifest(root)
+    repaired = [s for s in m["sections"] if s["attempts"] > 1]
+    assert repaired, "the bundled topic scripts one failing first attempt"
+    history = repaired[0]["history"]
+    assert history[0]["kind"] == "generate" and history[0]["status"] == "code_error"
+    assert history[-1]["kind"] == "fix_lines" and history[-1]["status"] == "ok"
+    assert history[0]["message"]  # the traceback's last line, fed to the Coder
+    first, fixed = (root / history[0]["code"]).read_text(), (root / history[-1]["code"]).read_text()
+    assert first != fixed
+    assert (root / "sections" / repaired[0]["id"] / "final.py").read_text() == fixed
+    assert "coder.fix_lines" in m["tokens"]["by_stage"]
+
+
+def test_manifest_fields(case):
+    root, _ = case
+    m = manifest(root)
+    assert m["topic"] == TOPIC and m["provider"] == "offline" and m["tier"] == "l"
+    for key in ("plan", "code", "render", "stitch", "total"):
+        assert key in m["timings_s"]
+    assert m["tokens"]["total"] == m["tokens"]["input"] + m["tokens"]["output"] > 0
+    assert set(m["tokens"]["by_agent"]) == {"planner", "coder"}
+    assert m["this_run"]["llm_calls"] >= len(m["sections"]) + 2
+    assert m["this_run"]["renders"] >= len(m["sections"])
+    for s in m["sections"]:
+        assert s["status"] == "ok" and s["duration_s"] > 1 and s["attempts"] >= 1
+
+
+def test_second_run_repeats_nothing(case, c2v):
+    root, _ = case
+    before = (root / "video.mp4").stat().st_size
+    proc = c2v("generate", TOPIC, "-o", str(root.parent.parent), "--folder_prefix", "it")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    m = manifest(root)
+    assert m["this_run"]["llm_calls"] == 0
+    assert m["this_run"]["renders"] == 0
+    assert m["this_run"]["renders_reused"] >= len(m["sections"])
+    assert (root / "video.mp4").stat().st_size == before
+
+
+def test_render_case_in_portrait_without_llm(case, c2v):
+    root, _ = case
+    calls_before = sorted(p.name for p in (root / "calls").iterdir())
+    proc = c2v("render", str(root), "--portrait")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    m = manifest(root)
+    assert (m["width"], m["height"], m["orientation"]) == (480, 854, "portrait")
+    assert m["this_run"]["llm_calls"] == 0 and m["this_run"]["llm_calls_reused"] == 0
+    assert m["this_run"]["renders"] == len(m["sections"])
+    info = probe_video(root / "video.mp4")
+    assert (info.width, info.height) == (480, 854)
+    assert sorted(p.name for p in (root / "calls").iterdir()) == calls_before
+
+
+def test_failed_section_stops_the_run_unless_partial_is_allowed(case, c2v):
+    import shutil
+
+    root, _ = case
+    out = root.parent.parent
+    # A copy of the finished case: every call and render is cached, so this costs no render.
+    copy = out / "nofix" / root.name
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("manifest.json", "video.mp4", ".lock"))
+    strict = ["--folder_prefix", "nofix", "--max_fix_bug_tries", "0", "--max_regenerate_tries", "0"]
+    proc = c2v("generate", TOPIC, "-o", str(out), *strict)
+    assert proc.returncode == 1
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "section 3" in lines[0] and "--allow-partial" in lines[0]
+    assert not (copy / "video.mp4").exists()
+    m = manifest(copy)
+    assert m["missing_sections"] == ["3"] and m["video"] is None
+
+    proc = c2v("generate", TOPIC, "-o", str(out), *strict, "--allow-partial")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "missing:  sections 3" in proc.stdout
+    m = manifest(copy)
+    assert m["missing_sections"] == ["3"] and m["this_run"]["renders"] == 0
+    kept = [s for s in m["sections"] if s["status"] == "ok"]
+    assert [s["id"] for s in kept] == ["1", "2", "4", "5"]
+    info = probe_video(copy / "video.mp4")
+    total = sum(s["duration_s"] for s in kept)
+    assert abs(info.duration_s - total) <= 0.05 * total

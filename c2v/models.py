@@ -113,6 +113,23 @@ class RenderRequest(Strict):
     limits: SandboxLimits = Field(default_factory=SandboxLimits)
 
 
+class IssueSeverity(StrEnum):
+    error = "error"
+    warning = "warning"
+
+
+class LayoutIssue(Strict):
+    """One problem the layout lint found on screen after an animation."""
+
+    rule: str
+    severity: IssueSeverity
+    message: str
+    objects: list[str]
+    anchors: list[str] = Field(default_factory=list)
+    line: int | None = None
+    animation: int = 0
+
+
 class RenderResult(Strict):
     status: RenderStatus
     section_id: str
@@ -125,8 +142,9 @@ class RenderResult(Strict):
     height: int | None = None
     fps: float | None = None
     wall_s: float = 0.0
-    sandbox_overhead_s: float | None = None
     backend: str = ""
+    layout_issues: list[LayoutIssue] = Field(default_factory=list)
+    layout_recorded: bool = False
 
 
 # --- accounting ------------------------------------------------------------------------
@@ -180,6 +198,7 @@ class SectionRecord(Strict):
     attempts: int
     video: str | None = None
     duration_s: float | None = None
+    layout_issues: list[LayoutIssue] = Field(default_factory=list)
     history: list[AttemptRecord] = Field(default_factory=list)
 
 

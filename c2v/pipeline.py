@@ -393,6 +393,7 @@ class Pipeline:
                     if r.final_key
                     else None,
                     duration_s=result.video_duration_s if result else None,
+                    layout_issues=result.layout_issues if result else [],
                     history=r.history,
                 )
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import json
 import os
 import stat
 import sys
@@ -20,15 +21,18 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from c2v.lint import lint_layout
 from c2v.media import probe_video
-from c2v.models import RenderRequest, RenderResult, RenderStatus
+from c2v.models import LayoutIssue, RenderRequest, RenderResult, RenderStatus
 from c2v.tiers import video_format
 from sandbox.base import INSIDE_WORKDIR, SandboxBackend
 from sandbox.classify import classify
 
-RUNTIME_FILES = ("c2v_anchors.py", "c2v_layout.py", "c2v_manim.py")
+RUNTIME_FILES = ("c2v_anchors.py", "c2v_layout.py", "c2v_manim.py", "c2v_record.py")
 OUTPUT_NAME = "section"
 MAX_VIDEO_BYTES = 2 * 1024**3
+MAX_LAYOUT_BYTES = 8 * 1024**2
+LAYOUT_NAME = "layout.json"
 #: Environment of the scene process: nothing from the host is passed through.
 SCENE_ENV = {
     "HOME": INSIDE_WORKDIR,
@@ -111,6 +115,8 @@ def manim_argv(request: RenderRequest) -> list[str]:
         "--format",
         "mp4",
         "--silent",
+        "--progress_bar",
+        "none",
         "--disable_caching",
         "-v",
         "WARNING",
@@ -135,10 +141,25 @@ def _find_video(work: Path) -> Path | None:
     return path
 
 
-def _read_no_follow(path: Path) -> bytes:
+def _read_no_follow(path: Path, limit: int = MAX_VIDEO_BYTES) -> bytes:
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     with os.fdopen(fd, "rb") as fh:
-        return fh.read(MAX_VIDEO_BYTES + 1)
+        return fh.read(limit + 1)
+
+
+def _layout_issues(work: Path, pixel_height: int) -> list[LayoutIssue] | None:
+    """Lint the scene's layout record; None when there is none or it cannot be trusted."""
+    path = work / LAYOUT_NAME
+    try:
+        raw = _read_no_follow(path, MAX_LAYOUT_BYTES)
+    except OSError:
+        return None
+    if len(raw) > MAX_LAYOUT_BYTES:
+        return None
+    try:
+        return lint_layout(json.loads(raw), pixel_height)
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def render_scene(
@@ -159,6 +180,7 @@ def render_scene(
         verdict = classify(outcome, video_ok)
         if verdict.status is not RenderStatus.ok:
             data = None
+        issues = _layout_issues(work, fmt.height) if verdict.status is RenderStatus.ok else None
     result = RenderResult(
         status=verdict.status,
         section_id=request.section_id,
@@ -172,5 +194,7 @@ def render_scene(
         fps=probe.fps if probe else None,
         wall_s=round(time.monotonic() - started, 3),
         backend=backend.name,
+        layout_issues=issues or [],
+        layout_recorded=issues is not None,
     )
     return RenderOutput(result=result, video=data)

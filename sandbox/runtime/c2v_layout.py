@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 from c2v_anchors import Box, Layout, layout_for
+from c2v_record import Recorder
 from manim import (
     DOWN,
     GRAY_B,
@@ -110,6 +111,23 @@ class TeachingScene(Scene):
         self.layout = current_layout()
         self.title_mobject: Mobject | None = None
         self.lecture_group = VGroup()
+        self._recorder = Recorder()
+
+    # -- layout recording (read by the host's layout lint) -----------------------------------
+    def _roles(self) -> dict[int, str]:
+        roles = {id(self.lecture_group): "lecture"}
+        if self.title_mobject is not None:
+            roles[id(self.title_mobject)] = "title"
+        return roles
+
+    def play(self, *args: Any, **kwargs: Any) -> None:
+        super().play(*args, **kwargs)
+        self._recorder.snapshot(self, f"play {len(self._recorder.snapshots) + 1}", self._roles())
+
+    def tear_down(self) -> None:
+        self._recorder.snapshot(self, "end", self._roles())
+        self._recorder.write(self.layout)
+        super().tear_down()
 
     # -- geometry -------------------------------------------------------------
     def anchor(self, name: str) -> np.ndarray:

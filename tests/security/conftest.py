@@ -66,7 +66,7 @@ def bwrap_backend() -> BwrapBackend:
     backend = BwrapBackend()
     reason = backend.unavailable_reason()
     if reason is not None:
-        pytest.skip(f"bubblewrap backend unavailable: {reason}")
+        pytest.fail(f"bubblewrap backend unavailable (make test installs it): {reason}")
     return backend
 
 

@@ -1,0 +1,182 @@
+"""Layout lint: find overlaps, off-frame objects and unreadable text with no model at all.
+
+The in-sandbox runtime records every visible unit (text, formula, shape) with its bounding
+box after each animation (``layout.json``); these rules read that record. Each issue
+names the objects, the anchor cells they cover, the line of scene.py that created them
+and the animation after which the problem was on screen, so the Coder can act on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from c2v.models import IssueSeverity, LayoutIssue
+from sandbox.runtime.c2v_anchors import Box, layout_for
+
+#: Scene units per font-size point of a line of text (cap height plus ascenders), measured.
+UNITS_PER_FONT_POINT = 0.0105
+MIN_TEXT_PX = 9.0
+SAFE_MARGIN = 0.1
+EDGE_TOLERANCE = 0.05
+TEXT_OVERLAP = 0.12  # share of the smaller text's box
+PANEL_TOLERANCE = 0.15  # scene units an object may reach into a neighbouring panel
+MAX_ISSUES = 50
+
+
+@dataclass(frozen=True)
+class _Unit:
+    id: int
+    kind: str
+    role: str
+    cls: str
+    text: str
+    line: int | None
+    box: Box
+    font_size: float | None
+
+    @property
+    def name(self) -> str:
+        return f"{self.cls}({self.text!r})" if self.text else self.cls
+
+    @property
+    def is_text(self) -> bool:
+        return self.kind in ("text", "formula")
+
+
+def _area(b: Box) -> float:
+    return max(0.0, b.width) * max(0.0, b.height)
+
+
+def _intersection(a: Box, b: Box) -> float:
+    w = min(a.right, b.right) - max(a.left, b.left)
+    h = min(a.top, b.top) - max(a.bottom, b.bottom)
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def _parse_units(snapshot: dict[str, Any]) -> list[_Unit]:
+    units = []
+    for raw in snapshot.get("units", []):
+        left, right, bottom, top = (float(v) for v in raw["bbox"])
+        units.append(
+            _Unit(
+                id=int(raw["id"]),
+                kind=str(raw.get("kind", "shape")),
+                role=str(raw.get("role", "area")),
+                cls=str(raw.get("cls", "?"))[:40],
+                text=str(raw.get("text", ""))[:60],
+                line=raw.get("line") if isinstance(raw.get("line"), int) else None,
+                box=Box(left, right, bottom, top),
+                font_size=float(raw["font_size"]) if raw.get("font_size") is not None else None,
+            )
+        )
+    return units
+
+
+def lint_layout(report: dict[str, Any], target_pixel_height: int | None = None) -> list[LayoutIssue]:
+    """All issues in a layout record; each problem is reported once, at its first animation."""
+    frame_w, frame_h = float(report["frame_width"]), float(report["frame_height"])
+    px_per_unit = (target_pixel_height or int(report["pixel_height"])) / frame_h
+    grid = layout_for(frame_w, frame_h)
+    frame = grid.frame
+    issues: dict[tuple[str, tuple[int, ...]], LayoutIssue] = {}
+
+    def add(rule: str, severity: IssueSeverity, units: list[_Unit], message: str, index: int) -> None:
+        key = (rule, tuple(sorted(u.id for u in units)))
+        if key in issues or len(issues) >= MAX_ISSUES:
+            return
+        cells: list[str] = []
+        for u in units:
+            cells += [c for c in grid.cells_overlapping(u.box) if c not in cells]
+        issues[key] = LayoutIssue(
+            rule=rule,
+            severity=severity,
+            message=message,
+            objects=[u.name for u in units],
+            anchors=cells,
+            line=next((u.line for u in units if u.line is not None), None),
+            animation=index,
+        )
+
+    for snap in report.get("snapshots", []):
+        index = int(snap.get("index", 0)) + 1
+        units = _parse_units(snap)
+        for u in units:
+            b = u.box
+            out = max(frame.left - b.left, b.right - frame.right, frame.bottom - b.bottom, b.top - frame.top)
+            if out > EDGE_TOLERANCE:
+                add(
+                    "off_frame",
+                    IssueSeverity.error,
+                    [u],
+                    f"{u.name} extends {out:.2f} units past the frame",
+                    index,
+                )
+            elif out > -SAFE_MARGIN + EDGE_TOLERANCE:
+                add(
+                    "safe_margin",
+                    IssueSeverity.warning,
+                    [u],
+                    f"{u.name} touches the frame's safe margin",
+                    index,
+                )
+            if u.is_text and u.font_size is not None:
+                px = u.font_size * UNITS_PER_FONT_POINT * px_per_unit
+                if px < MIN_TEXT_PX:
+                    add(
+                        "small_text",
+                        IssueSeverity.error,
+                        [u],
+                        f"{u.name} is about {px:.0f} px tall; make it at least {MIN_TEXT_PX:.0f} px",
+                        index,
+                    )
+            if u.role == "lecture" and _reaches(b, grid.area, grid.portrait):
+                add(
+                    "lecture_overflow",
+                    IssueSeverity.error,
+                    [u],
+                    f"lecture line {u.name} runs into the animation area",
+                    index,
+                )
+            if u.role == "area" and _intersection(b, grid.lecture) > PANEL_TOLERANCE * max(b.height, 0.01):
+                add(
+                    "covers_lecture",
+                    IssueSeverity.error,
+                    [u],
+                    f"{u.name} covers the lecture panel; keep it inside anchors A1-F6",
+                    index,
+                )
+        texts = [u for u in units if u.is_text]
+        for i, first in enumerate(texts):
+            for second in texts[i + 1 :]:
+                if first.role == second.role == "lecture":
+                    continue
+                shared = _intersection(first.box, second.box)
+                if shared > TEXT_OVERLAP * min(_area(first.box), _area(second.box)):
+                    add(
+                        "overlap",
+                        IssueSeverity.error,
+                        [first, second],
+                        f"{first.name} overlaps {second.name}",
+                        index,
+                    )
+        shapes = [u for u in units if not u.is_text and u.role == "area"]
+        for t in texts:
+            for s in shapes:
+                share = _intersection(t.box, s.box) / max(_area(t.box), 1e-9)
+                # A label fully inside a shape is intended; one hanging over its edge is not.
+                if 0.25 < share < 0.85:
+                    add(
+                        "text_on_shape_edge",
+                        IssueSeverity.warning,
+                        [t, s],
+                        f"{t.name} straddles the edge of {s.name}",
+                        index,
+                    )
+    return list(issues.values())
+
+
+def _reaches(b: Box, area: Box, portrait: bool) -> bool:
+    if portrait:
+        return b.top > area.bottom + PANEL_TOLERANCE
+    return b.right > area.left + PANEL_TOLERANCE

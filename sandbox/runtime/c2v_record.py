@@ -1,0 +1,143 @@
+"""Record what is on screen after every animation, for the host's layout lint.
+
+Imported by the teaching-scene runtime inside the sandbox. Every mobject remembers the
+line of scene.py that created it; after each ``play`` the scene's visible objects are
+flattened into units (a text, a formula or a shape) with their bounding boxes, and at the
+end everything is written to ``layout.json`` in the work dir. Sizes are capped so a
+hostile scene cannot make the host read a huge file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from manim import (
+    DecimalNumber,
+    Group,
+    MarkupText,
+    Mobject,
+    SingleStringMathTex,
+    Text,
+    VGroup,
+    VMobject,
+    config,
+)
+
+REPORT_NAME = "layout.json"
+SCENE_FILE = "scene.py"
+MAX_UNITS = 300
+MAX_SNAPSHOTS = 400
+MAX_TEXT = 200
+
+_original_init = Mobject.__init__
+
+
+def _creation_line() -> int | None:
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_filename.endswith(SCENE_FILE):
+            return frame.f_lineno
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+def _recording_init(self: Mobject, *args: Any, **kwargs: Any) -> None:
+    self._c2v_line = _creation_line()
+    _original_init(self, *args, **kwargs)
+
+
+Mobject.__init__ = _recording_init  # type: ignore[method-assign]
+
+
+def _visible(m: Mobject) -> bool:
+    if m.width <= 1e-6 and m.height <= 1e-6:
+        return False
+    family = m.get_family()
+    for sub in family:
+        if isinstance(sub, VMobject):
+            if sub.get_fill_opacity() > 0.05 or (
+                sub.get_stroke_opacity() > 0.05 and sub.get_stroke_width() > 0
+            ):
+                return True
+        elif getattr(sub, "points", None) is not None and len(sub.points):
+            return True
+    return False
+
+
+def _bbox(m: Mobject) -> list[float]:
+    left, bottom = m.get_corner([-1, -1, 0])[:2]
+    right, top = m.get_corner([1, 1, 0])[:2]
+    return [round(float(left), 4), round(float(right), 4), round(float(bottom), 4), round(float(top), 4)]
+
+
+def _unit(m: Mobject, role: str) -> dict[str, Any]:
+    unit: dict[str, Any] = {
+        "id": id(m),
+        "cls": type(m).__name__,
+        "line": getattr(m, "_c2v_line", None),
+        "bbox": _bbox(m),
+        "role": role,
+    }
+    if isinstance(m, (Text, MarkupText)):
+        unit["kind"] = "text"
+        unit["text"] = str(getattr(m, "original_text", getattr(m, "text", "")))[:MAX_TEXT]
+        unit["font_size"] = round(float(m.font_size), 2)
+    elif isinstance(m, SingleStringMathTex):
+        unit["kind"] = "formula"
+        unit["text"] = str(getattr(m, "tex_string", ""))[:MAX_TEXT]
+        unit["font_size"] = round(float(m.font_size), 2)
+    elif isinstance(m, DecimalNumber):
+        unit["kind"] = "text"
+        unit["text"] = str(m.get_value())
+        unit["font_size"] = round(float(m.font_size), 2)
+    else:
+        unit["kind"] = "shape"
+    return unit
+
+
+def _flatten(m: Mobject, role: str, out: list[dict[str, Any]]) -> None:
+    if len(out) >= MAX_UNITS or not _visible(m):
+        return
+    if type(m) in (VGroup, Group) or (type(m) is VMobject and m.submobjects and not len(m.points)):
+        for sub in m.submobjects:
+            _flatten(sub, role, out)
+        return
+    out.append(_unit(m, role))
+
+
+class Recorder:
+    """Snapshots of the scene; written once, at the end of the render."""
+
+    def __init__(self) -> None:
+        self.snapshots: list[dict[str, Any]] = []
+        self.dropped = 0
+
+    def snapshot(self, scene: Any, label: str, roles: dict[int, str]) -> None:
+        if len(self.snapshots) >= MAX_SNAPSHOTS:
+            self.dropped += 1
+            return
+        units: list[dict[str, Any]] = []
+        for m in scene.mobjects:
+            _flatten(m, roles.get(id(m), "area"), units)
+        self.snapshots.append({"index": len(self.snapshots), "label": label, "units": units})
+
+    def write(self, layout: Any) -> None:
+        report = {
+            "pixel_width": config.pixel_width,
+            "pixel_height": config.pixel_height,
+            "frame_width": config.frame_width,
+            "frame_height": config.frame_height,
+            "boxes": {
+                name: [box.left, box.right, box.bottom, box.top]
+                for name, box in (("title", layout.title), ("lecture", layout.lecture), ("area", layout.area))
+            },
+            "snapshots": self.snapshots,
+            "dropped_snapshots": self.dropped,
+        }
+        tmp = REPORT_NAME + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(report, fh)
+        os.replace(tmp, REPORT_NAME)

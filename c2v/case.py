@@ -160,6 +160,9 @@ class CaseDir:
             write_text_atomic(path, code)
         return path
 
+    def save_final(self, section_id: str, code: str) -> None:
+        write_text_atomic(self.final_code(section_id), code)
+
     def save_history(self, section_id: str, history: list[AttemptRecord]) -> None:
         data = [h.model_dump(mode="json") for h in history]
         write_text_atomic(self.section_dir(section_id) / "history.json", json.dumps(data, indent=2) + "\n")

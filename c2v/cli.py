@@ -98,10 +98,23 @@ def _generate_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--use-feedback/--no-feedback",
             "--use_feedback/--no_feedback",
             default=False,
-            help="Critic loop (accepted for Code2Video compatibility; not available yet).",
+            help="Critic loop: lint + critic review at the preview tier, revise flagged sections.",
         ),
         click.option(
-            "--feedback-rounds", "--feedback_rounds", type=click.IntRange(0, 10), default=1, hidden=True
+            "--feedback-rounds",
+            "--feedback_rounds",
+            type=click.IntRange(0, 10),
+            default=2,
+            show_default=True,
+            help="Critic rounds at most (stops early when nothing is left to fix).",
+        ),
+        click.option(
+            "--preview-tier",
+            "--preview_tier",
+            type=click.Choice([t.value for t in Tier]),
+            default="l",
+            show_default=True,
+            help="Tier the critic loop renders at; the final tier renders once the code is frozen.",
         ),
     ]
     for option in reversed(options):
@@ -133,8 +146,15 @@ def generate(topic: str | None, knowledge_point: str | None, **opts: Any) -> Non
 @cli.command()
 @click.option("--topic", default=DEMO_TOPIC, show_default=True, help="A bundled offline topic.")
 @click.option("--output-dir", "-o", type=click.Path(path_type=Path), default=Path("CASES"), show_default=True)
+@click.option(
+    "--use-feedback/--no-feedback",
+    "--use_feedback/--no_feedback",
+    default=True,
+    show_default=True,
+    help="Run the critic loop (scripted offline).",
+)
 @_render_options
-def demo(topic: str, output_dir: Path, **opts: Any) -> None:
+def demo(topic: str, output_dir: Path, use_feedback: bool, **opts: Any) -> None:
     """Render a bundled topic with the offline provider (no API key needed)."""
     _run_generate(
         topic,
@@ -143,8 +163,9 @@ def demo(topic: str, output_dir: Path, **opts: Any) -> None:
         folder_prefix="demo",
         max_fix_bug_tries=3,
         max_regenerate_tries=2,
-        use_feedback=False,
-        feedback_rounds=0,
+        use_feedback=use_feedback,
+        feedback_rounds=2,
+        preview_tier="l",
         **opts,
     )
 
@@ -201,6 +222,9 @@ def _config(topic: str, **opts: Any) -> RunConfig:
                 max_fix_bug_tries=opts["max_fix_bug_tries"], max_regenerate_tries=opts["max_regenerate_tries"]
             ),
             allow_partial=opts["allow_partial"],
+            use_feedback=opts.get("use_feedback", False),
+            feedback_rounds=opts.get("feedback_rounds", 0),
+            preview_tier=Tier(opts.get("preview_tier", opts["tier"])),
             sandbox=opts["sandbox"],
             limits=SandboxLimits(wall_s=opts["render_timeout"]),
             ray_address=opts["ray_address"],
@@ -238,12 +262,8 @@ def _reporter(log_json: bool) -> Any:
 def _run_generate(topic: str, **opts: Any) -> None:
     from c2v.pipeline import Pipeline, case_dir_for
 
-    use_feedback = opts.pop("use_feedback")
-    opts.pop("feedback_rounds")
     cfg = _config(topic, **opts)
     _prepare(cfg, opts["log_json"])
-    if use_feedback:
-        click.echo("c2v: note: the critic loop is not available yet; --use_feedback is ignored", err=True)
     case = case_dir_for(cfg)
     reporter = _reporter(opts["log_json"])
     try:

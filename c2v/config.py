@@ -21,6 +21,9 @@ class RunConfig(Strict):
     folder_prefix: str = "c2v"
     repair: RepairPolicy = Field(default_factory=RepairPolicy)
     allow_partial: bool = False
+    use_feedback: bool = False
+    feedback_rounds: int = Field(default=2, ge=0, le=10)
+    preview_tier: Tier = Tier.l
     sandbox: str = "bwrap"
     limits: SandboxLimits = Field(default_factory=SandboxLimits)
     coder_actors: int = Field(default=3, ge=1, le=64)

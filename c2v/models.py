@@ -145,6 +145,7 @@ class RenderResult(Strict):
     backend: str = ""
     layout_issues: list[LayoutIssue] = Field(default_factory=list)
     layout_recorded: bool = False
+    keyframe_times: list[float] = Field(default_factory=list)  # end of each animation, seconds
 
 
 # --- accounting ------------------------------------------------------------------------
@@ -174,6 +175,17 @@ class AttemptKind(StrEnum):
     fix_lines = "fix_lines"
     fix_file = "fix_file"
     regenerate = "regenerate"
+    revise = "revise"  # a layout revision asked for by the critic loop
+    anchor_edit = "anchor_edit"  # a revision applied as a line edit, with no model call
+
+    def starts_version(self) -> bool:
+        """True for attempts that the repair loop's fix budget counts from."""
+        return self in {
+            AttemptKind.generate,
+            AttemptKind.regenerate,
+            AttemptKind.revise,
+            AttemptKind.anchor_edit,
+        }
 
 
 class AttemptRecord(Strict):
@@ -183,6 +195,36 @@ class AttemptRecord(Strict):
     status: RenderStatus
     message: str = ""
     render_key: str = ""
+
+
+# --- critic loop -----------------------------------------------------------------------
+class CriticIssue(Strict):
+    problem: str = Field(min_length=1)
+    fix: str = ""
+    line: int | None = None
+    anchor: str | None = Field(default=None, pattern=r"^[A-Fa-f][1-6]$")
+
+
+class CriticReport(Strict):
+    issues: list[CriticIssue] = Field(default_factory=list, max_length=20)
+
+
+class SectionReview(Strict):
+    """One section in one feedback round."""
+
+    id: str
+    lint_before: list[LayoutIssue] = Field(default_factory=list)
+    critic: list[CriticIssue] = Field(default_factory=list)
+    critic_error: str | None = None
+    change: str = "none"  # none | anchor_edit | revise | reverted
+    lint_after: list[LayoutIssue] | None = None
+
+
+class FeedbackRound(Strict):
+    round: int
+    sections: list[SectionReview]
+    renders: int = 0
+    renders_reused: int = 0
 
 
 class SectionStatus(StrEnum):
@@ -231,6 +273,8 @@ class Manifest(Strict):
     fps: int
     sections: list[SectionRecord]
     missing_sections: list[str] = Field(default_factory=list)
+    preview_tier: Tier | None = None
+    feedback: list[FeedbackRound] = Field(default_factory=list)
     tokens: TokenTotals
     timings_s: Timings
     this_run: RunCounters

@@ -5,6 +5,10 @@ render tasks run sandboxes, and each finished future decides the next step of it
 section. Every answer is stored in the case folder before it is used, and looked up
 there before anything is asked again, so a killed run resumes without repeating a paid
 LLM call or a finished render.
+
+Phases: sections are coded and rendered (with repair) at the preview tier when the critic
+loop is on, else straight at the final tier; the critic loop (c2v/feedback.py) revises
+flagged sections; the final tier renders every frozen section in parallel; then stitch.
 """
 
 from __future__ import annotations
@@ -23,14 +27,16 @@ from c2v import __version__
 from c2v.agents.coder import scene_name_for
 from c2v.case import CallRecord, CaseDir
 from c2v.config import RunConfig
-from c2v.errors import C2VError, ClusterError, SectionsFailed
-from c2v.fsio import write_model_atomic, write_text_atomic
+from c2v.errors import C2VError, ClusterError, LLMError, ReplyParseError, SectionsFailed
+from c2v.feedback import FeedbackLoop
+from c2v.fsio import write_model_atomic
 from c2v.llm.base import CallTag, LLMReply
 from c2v.llm.registry import canonical_provider
 from c2v.media import probe_video
 from c2v.models import (
     AttemptKind,
     AttemptRecord,
+    FeedbackRound,
     Manifest,
     Outline,
     RenderRequest,
@@ -47,7 +53,7 @@ from c2v.progress import NullReporter, Reporter
 from c2v.repair import next_step
 from c2v.slug import slugify
 from c2v.stitch import stitch
-from c2v.tiers import video_format
+from c2v.tiers import VideoFormat, video_format
 from c2v.tokens import token_totals
 from cluster.agents import CoderActor, PlannerActor
 from cluster.runtime import ensure_ray, require_resources
@@ -64,10 +70,8 @@ INFRA_RETRIES = 2
 class SectionRun:
     board: StoryboardSection
     scene_name: str
-    frozen: str | None = None  # code given by `c2v render`: no Coder, no repair
     history: list[AttemptRecord] = field(default_factory=list)
     code: str = ""
-    infra_retries: int = 0
     result: RenderResult | None = None
     final_key: str | None = None
     status: SectionStatus = SectionStatus.missing
@@ -87,36 +91,48 @@ class Pipeline:
         self.case = case
         self.provider = canonical_provider(cfg.api)
         self.report = reporter or NullReporter()
-        self.fmt = video_format(cfg.tier, cfg.orientation)
+        self.final_fmt = video_format(cfg.tier, cfg.orientation)
+        self.preview_fmt = (
+            video_format(cfg.preview_tier, cfg.orientation) if cfg.use_feedback else self.final_fmt
+        )
+        self.render_fmt = self.preview_fmt
         self.counters = RunCounters()
         self.timings = Timings()
+        self.sections: list[SectionRun] = []
+        self.board: Storyboard | None = None
+        self.rounds: list[FeedbackRound] = []
         self._pending: dict[Any, Callable[[Any], None]] = {}
-        self._render_meta: dict[Any, tuple[SectionRun, RenderRequest, str]] = {}
-        self._sections: list[SectionRun] = []
         self._planner: Any = None
         self._coders: list[Any] = []
         self._next_coder = 0
         self._used_calls: set[str] = set()
         self._coder_seconds = 0.0
         self._render_seconds = 0.0
+        self._plan_done: float | None = None
 
     # -- entry points -------------------------------------------------------------------------
     def generate(self) -> Manifest:
-        """Plan, code, render (with repair) and stitch; resumes from the case folder."""
+        """Plan, code, render (with repair), critique, and stitch; resumes from the case folder."""
         started = time.monotonic()
         self.case.lock()
         self._start_ray()
         self.report.stage("planning")
         self._planner = PlannerActor.remote(self.provider)  # type: ignore[attr-defined]
-        self._ask(
+        self.ask(
             CallTag(agent="planner", stage="outline", topic=self.cfg.topic),
             {"topic": self.cfg.topic},
             lambda: self._planner.outline.remote(self.cfg.topic),
             Outline.model_validate_json,
             self._on_outline,
         )
-        self._drain()
-        self._finish_sections(started)
+        self.drain()
+        if self.cfg.use_feedback and self.cfg.feedback_rounds > 0:
+            self.report.stage("critic")
+            FeedbackLoop(self).run(self.cfg.feedback_rounds)
+        if self.final_fmt != self.render_fmt:
+            self.report.stage(f"final tier {self.final_fmt.tier.value}")
+            self._render_frozen([r for r in self.sections if r.status is SectionStatus.ok])
+        self._finish_timings(started)
         return self._conclude(started)
 
     def rerender(self, storyboard: Storyboard, frozen_code: dict[str, str]) -> Manifest:
@@ -124,17 +140,18 @@ class Pipeline:
         started = time.monotonic()
         self.case.lock()
         self._start_ray()
-        self._sections = [
-            SectionRun(board=s, scene_name=scene_name_for(s.id), frozen=frozen_code[s.id])
-            for s in storyboard.sections
-            if s.id in frozen_code
-        ]
+        self.board = storyboard
         missing = [s.id for s in storyboard.sections if s.id not in frozen_code]
         if missing and not self.cfg.allow_partial:
             raise SectionsFailed(f"sections {', '.join(missing)} have no rendered code in {self.case.root}")
-        self._start_sections(storyboard)
-        self._drain()
-        self._finish_sections(started)
+        self.sections = [
+            SectionRun(board=s, scene_name=scene_name_for(s.id), code=frozen_code[s.id])
+            for s in storyboard.sections
+            if s.id in frozen_code
+        ]
+        self.report.sections(len(self.sections))
+        self._render_frozen(self.sections)
+        self._finish_timings(started)
         return self._conclude(started, storyboard_missing=missing)
 
     # -- Ray plumbing ---------------------------------------------------------------------
@@ -142,22 +159,29 @@ class Pipeline:
         ensure_ray(self.cfg.ray_address)
         require_resources({"CPU": 1.0})
 
-    def _drain(self) -> None:
+    def drain(self) -> None:
+        """Run the event loop until nothing is in flight."""
         while self._pending:
             ready, _ = ray.wait(list(self._pending), num_returns=1, timeout=2.0)
             for ref in ready:
                 on_done = self._pending.pop(ref)
                 on_done(ref)
 
-    def _ask(
+    def ask(
         self,
         tag: CallTag,
         inputs: dict[str, Any],
         submit: Callable[[], Any],
         load: Callable[[str], Any],
         then: Callable[[Any], None],
+        on_error: Callable[[C2VError], None] | None = None,
     ) -> None:
-        """Answer an agent call from the journal, or ask the actor and journal the answer."""
+        """Answer an agent call from the journal, or ask the actor and journal the answer.
+
+        With ``on_error``, a provider failure or an unusable reply is handed to it instead
+        of stopping the run (the critic uses this); nothing is journaled then, so a later
+        run asks again.
+        """
         key = self.case.call_key(tag, inputs)
         self._used_calls.add(key)
         stored = self.case.load_call(key)
@@ -168,7 +192,14 @@ class Pipeline:
             return
 
         def on_done(ref: Any) -> None:
-            value, replies = _get(ref)
+            try:
+                value, replies = _get(ref)
+            except (LLMError, ReplyParseError) as exc:
+                if on_error is None:
+                    raise
+                log.warning("llm_call_failed", key=key, error=str(exc))
+                on_error(exc)
+                return
             payload = value if isinstance(value, str) else value.model_dump_json(indent=2)
             self.case.save_call(CallRecord(key=key, tag=tag, payload=payload, replies=replies))
             self.counters.llm_calls += len(replies)
@@ -179,10 +210,19 @@ class Pipeline:
 
         self._pending[submit()] = on_done
 
+    def coder(self) -> Any:
+        """The next Coder actor of the pool (round robin)."""
+        if not self._coders:
+            n_actors = min(self.cfg.coder_actors, max(1, len(self.sections)))
+            self._coders = [CoderActor.remote(self.provider) for _ in range(n_actors)]  # type: ignore[attr-defined]
+        actor = self._coders[self._next_coder % len(self._coders)]
+        self._next_coder += 1
+        return actor
+
     # -- planning -------------------------------------------------------------------------
     def _on_outline(self, outline: Outline) -> None:
         write_model_atomic(self.case.outline, outline)
-        self._ask(
+        self.ask(
             CallTag(agent="planner", stage="storyboard", topic=self.cfg.topic),
             {"topic": self.cfg.topic, "outline": outline.model_dump(mode="json")},
             lambda: self._planner.storyboard.remote(self.cfg.topic, outline),
@@ -193,88 +233,85 @@ class Pipeline:
     def _on_storyboard(self, board: Storyboard) -> None:
         write_model_atomic(self.case.storyboard, board)
         self._plan_done = time.monotonic()
-        self._sections = [SectionRun(board=s, scene_name=scene_name_for(s.id)) for s in board.sections]
-        n_actors = min(self.cfg.coder_actors, len(board.sections))
-        self._coders = [CoderActor.remote(self.provider) for _ in range(n_actors)]  # type: ignore[attr-defined]
-        self._start_sections(board)
-
-    def _start_sections(self, board: Storyboard) -> None:
-        self._board = board
-        self.report.sections(len(self._sections))
-        for run in self._sections:
-            if run.frozen is not None:
-                self._on_code(run, AttemptKind.generate, run.frozen)
-            else:
-                self._request_code(run, AttemptKind.generate, None)
+        self.board = board
+        self.sections = [SectionRun(board=s, scene_name=scene_name_for(s.id)) for s in board.sections]
+        self.report.sections(len(self.sections))
+        for run in self.sections:
+            self._request_code(run, AttemptKind.generate, None)
 
     # -- coding and repair ------------------------------------------------------------------
-    def _coder(self) -> Any:
-        actor = self._coders[self._next_coder % len(self._coders)]
-        self._next_coder += 1
-        return actor
-
     def _request_code(self, run: SectionRun, kind: AttemptKind, failure: RenderResult | None) -> None:
+        assert self.board is not None
         n_failed = len(run.history)
-        topic, total = self.cfg.topic, len(self._board.sections)
+        topic, total = self.cfg.topic, len(self.board.sections)
         self.report.section(run.id, kind.value)
-        then = lambda code: self._on_code(run, kind, code)  # noqa: E731
+
+        def then(code: str) -> None:
+            self.submit_code(run, kind, code)
+
+        coder = self.coder()
         if kind is AttemptKind.generate:
             tag = CallTag(agent="coder", stage="code", topic=topic, section=run.id)
             inputs = {"section": run.board.model_dump(mode="json"), "total": total}
-            coder = self._coder()
-            self._ask(tag, inputs, lambda: coder.write.remote(topic, run.board, total, None, None), str, then)
+            self.ask(tag, inputs, lambda: coder.write.remote(topic, run.board, total, None, None), str, then)
             return
         assert failure is not None
         if kind is AttemptKind.regenerate:
             hint = f"{failure.status.value}: {failure.message}"
             tag = CallTag(agent="coder", stage="regenerate", topic=topic, section=run.id, attempt=n_failed)
             inputs = {"section": run.board.model_dump(mode="json"), "total": total, "hint": hint}
-            coder = self._coder()
-            self._ask(
+            self.ask(
                 tag, inputs, lambda: coder.write.remote(topic, run.board, total, hint, n_failed), str, then
             )
             return
-        stage = kind.value
-        tag = CallTag(agent="coder", stage=stage, topic=topic, section=run.id, attempt=n_failed)
+        tag = CallTag(agent="coder", stage=kind.value, topic=topic, section=run.id, attempt=n_failed)
         inputs = {
             "code": run.code,
             "failure": failure.model_dump(mode="json", include={"message", "traceback"}),
         }
-        coder = self._coder()
         method = coder.fix_lines if kind is AttemptKind.fix_lines else coder.fix_file
         code = run.code
-        self._ask(tag, inputs, lambda: method.remote(topic, run.id, code, failure, n_failed), str, then)
+        self.ask(tag, inputs, lambda: method.remote(topic, run.id, code, failure, n_failed), str, then)
 
-    def _on_code(self, run: SectionRun, kind: AttemptKind, code: str) -> None:
+    def submit_code(self, run: SectionRun, kind: AttemptKind, code: str) -> None:
+        """Record a new version of a section's code and render it at the current tier."""
         run.code = code
-        n = len(run.history) + 1
-        path = self.case.save_code(run.id, n, code)
-        request = RenderRequest(
+        path = self.case.save_code(run.id, len(run.history) + 1, code)
+        request = self._request(run, code, self.render_fmt)
+        syntax = _syntax_error(code, run.id)
+        if syntax is not None:
+            self._on_render(run, kind, path, "", syntax)
+            return
+        key = render_key(request)
+        self._render(run, request, key, lambda result: self._on_render(run, kind, path, key, result))
+
+    def _request(self, run: SectionRun, code: str, fmt: VideoFormat) -> RenderRequest:
+        return RenderRequest(
             case_id=self.case.root.name,
             section_id=run.id,
             scene_name=run.scene_name,
             code=code,
-            tier=self.fmt.tier,
-            orientation=self.fmt.orientation,
+            tier=fmt.tier,
+            orientation=fmt.orientation,
             limits=self.cfg.limits,
         )
-        syntax = _syntax_error(code, run.id)
-        if syntax is not None:
-            self._on_render(run, kind, path, request, "", syntax)
-            return
-        key = render_key(request)
+
+    def _render(
+        self,
+        run: SectionRun,
+        request: RenderRequest,
+        key: str,
+        then: Callable[[RenderResult], None],
+        tries: int = 0,
+    ) -> None:
+        """Render from the cache, or in a Ray task; infrastructure failures are retried."""
         cached = self.case.load_render(key)
         if cached is not None:
             self.counters.renders_reused += 1
             log.info("render_reused", section=run.id, key=key)
-            self._on_render(run, kind, path, request, key, cached)
+            then(cached)
             return
-        self._submit_render(run, kind, path, request, key)
-
-    def _submit_render(
-        self, run: SectionRun, kind: AttemptKind, path: Path, request: RenderRequest, key: str
-    ) -> None:
-        self.report.section(run.id, "rendering")
+        self.report.section(run.id, f"rendering {request.tier.value}")
         ref = render_task.remote(request, self.cfg.sandbox)
 
         def on_done(done: Any) -> None:
@@ -291,28 +328,20 @@ class Pipeline:
             self._render_seconds += out.result.wall_s
             self.case.save_render(key, out.result, out.video)
             log.info("rendered", section=run.id, status=out.result.status.value, wall_s=out.result.wall_s)
-            self._on_render(run, kind, path, request, key, out.result)
+            transient = out.result.status in (RenderStatus.infra_error, RenderStatus.killed)
+            if transient and tries < INFRA_RETRIES:
+                log.warning(
+                    "render_retry", section=run.id, status=out.result.status.value, reason=out.result.message
+                )
+                self._render(run, request, key, then, tries + 1)
+                return
+            then(out.result)
 
         self._pending[ref] = on_done
 
     def _on_render(
-        self,
-        run: SectionRun,
-        kind: AttemptKind,
-        path: Path,
-        request: RenderRequest,
-        key: str,
-        result: RenderResult,
+        self, run: SectionRun, kind: AttemptKind, path: Path, key: str, result: RenderResult
     ) -> None:
-        if (
-            result.status in (RenderStatus.infra_error, RenderStatus.killed)
-            and run.infra_retries < INFRA_RETRIES
-        ):
-            run.infra_retries += 1
-            log.warning("render_retry", section=run.id, status=result.status.value, reason=result.message)
-            self._submit_render(run, kind, path, request, key)
-            return
-        run.infra_retries = 0
         run.result = result
         run.history.append(
             AttemptRecord(
@@ -327,11 +356,10 @@ class Pipeline:
         self.case.save_history(run.id, run.history)
         if result.status is RenderStatus.ok:
             run.status, run.final_key = SectionStatus.ok, key
-            if run.frozen is None:
-                write_text_atomic(self.case.final_code(run.id), run.code)
+            self.case.save_final(run.id, run.code)
             self.report.section(run.id, "ok", done=True)
             return
-        step = None if run.frozen is not None else next_step(run.history, result, self.cfg.repair)
+        step = next_step(run.history, result, self.cfg.repair)
         if step is None:
             run.status = SectionStatus.failed
             log.warning("section_failed", section=run.id, status=result.status.value, reason=result.message)
@@ -342,15 +370,34 @@ class Pipeline:
         )
         self._request_code(run, step, result)
 
+    # -- final tier -----------------------------------------------------------------------
+    def _render_frozen(self, runs: list[SectionRun]) -> None:
+        """Render each section's frozen code at the final tier, all at once; no repair."""
+        self.render_fmt = self.final_fmt
+        for run in runs:
+            request = self._request(run, run.code, self.final_fmt)
+            key = render_key(request)
+
+            def then(result: RenderResult, run: SectionRun = run, key: str = key) -> None:
+                run.result = result
+                if result.status is RenderStatus.ok:
+                    run.status, run.final_key = SectionStatus.ok, key
+                    self.report.section(run.id, "ok", done=True)
+                else:
+                    run.status, run.final_key = SectionStatus.failed, None
+                    self.report.section(run.id, f"failed ({result.status.value})", done=True)
+
+            self._render(run, request, key, then)
+        self.drain()
+
     # -- finishing ------------------------------------------------------------------------
-    def _finish_sections(self, started: float) -> None:
-        plan_done = getattr(self, "_plan_done", started)
-        self.timings.plan = round(plan_done - started, 3)
+    def _finish_timings(self, started: float) -> None:
+        self.timings.plan = round((self._plan_done or started) - started, 3)
         self.timings.code = round(self._coder_seconds, 3)
         self.timings.render = round(self._render_seconds, 3)
 
     def _conclude(self, started: float, storyboard_missing: list[str] | None = None) -> Manifest:
-        failed = [r.id for r in self._sections if r.status is not SectionStatus.ok]
+        failed = [r.id for r in self.sections if r.status is not SectionStatus.ok]
         missing = list(storyboard_missing or []) + failed
         video: str | None = None
         duration: float | None = None
@@ -358,14 +405,14 @@ class Pipeline:
             self._write_manifest(started, missing, video=None, duration=None)
             reasons = "; ".join(
                 f"section {r.id}: {r.result.message if r.result else 'not rendered'}"
-                for r in self._sections
+                for r in self.sections
                 if r.id in failed
             )
             raise SectionsFailed(
                 f"{len(failed)} section(s) never rendered ({reasons}); "
                 "rerun to retry, or pass --allow-partial"
             )
-        good = [self.case.render_dir(r.final_key) / "video.mp4" for r in self._sections if r.final_key]
+        good = [self.case.render_dir(r.final_key) / "video.mp4" for r in self.sections if r.final_key]
         if good:
             self.report.stage("stitching")
             t0 = time.monotonic()
@@ -381,7 +428,7 @@ class Pipeline:
     ) -> Manifest:
         self.timings.total = round(time.monotonic() - started, 3)
         records = []
-        for r in self._sections:
+        for r in self.sections:
             result = self.case.load_render(r.final_key) if r.final_key else None
             records.append(
                 SectionRecord(
@@ -403,13 +450,15 @@ class Pipeline:
             slug=self.case.root.name,
             provider=self.provider,
             model=_model_of(calls),
-            tier=self.fmt.tier,
-            orientation=self.fmt.orientation,
-            width=self.fmt.width,
-            height=self.fmt.height,
-            fps=self.fmt.fps,
+            tier=self.final_fmt.tier,
+            orientation=self.final_fmt.orientation,
+            width=self.final_fmt.width,
+            height=self.final_fmt.height,
+            fps=self.final_fmt.fps,
             sections=records,
             missing_sections=missing,
+            preview_tier=self.preview_fmt.tier if self.cfg.use_feedback else None,
+            feedback=self.rounds,
             tokens=token_totals(calls),
             timings_s=self.timings,
             this_run=self.counters,

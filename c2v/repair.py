@@ -24,7 +24,7 @@ def next_step(history: list[AttemptRecord], last: RenderResult, policy: RepairPo
         return None
     since_generation = 0
     for record in reversed(history):
-        if record.kind in (AttemptKind.generate, AttemptKind.regenerate):
+        if record.kind.starts_version():
             break
         since_generation += 1
     regenerations = sum(1 for r in history if r.kind is AttemptKind.regenerate)

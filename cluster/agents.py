@@ -7,10 +7,11 @@ from typing import Any
 import ray
 
 from c2v.agents.coder import Coder
+from c2v.agents.critic import Critic
 from c2v.agents.planner import Planner
 from c2v.llm.base import LLMReply
 from c2v.llm.registry import make_llm
-from c2v.models import Outline, RenderResult, Storyboard, StoryboardSection
+from c2v.models import CriticReport, LayoutIssue, Outline, RenderResult, Storyboard, StoryboardSection
 
 #: LLM calls wait on the network, not the CPU: agent actors reserve no CPU.
 AGENT_OPTIONS: dict[str, Any] = {"num_cpus": 0, "max_restarts": 2, "max_task_retries": 2}
@@ -52,3 +53,26 @@ class CoderActor:
         self, topic: str, section_id: str, code: str, failure: RenderResult, attempt: int
     ) -> tuple[str, list[LLMReply]]:
         return self._coder.fix_file(topic, section_id, code, failure, attempt)
+
+    def revise(
+        self, topic: str, section_id: str, code: str, issues: list[str], round_: int
+    ) -> tuple[str, list[LLMReply]]:
+        return self._coder.revise(topic, section_id, code, issues, round_)
+
+
+@ray.remote(**AGENT_OPTIONS)
+class CriticActor:
+    def __init__(self, provider: str) -> None:
+        self._critic = Critic(make_llm(provider))
+
+    def review(
+        self,
+        topic: str,
+        section: StoryboardSection,
+        code: str,
+        lint: list[LayoutIssue],
+        keyframes: list[bytes],
+        video: bytes | None,
+        round_: int,
+    ) -> tuple[CriticReport, list[LLMReply]]:
+        return self._critic.review(topic, section, code, lint, keyframes, video, round_)

@@ -147,8 +147,8 @@ def _read_no_follow(path: Path, limit: int = MAX_VIDEO_BYTES) -> bytes:
         return fh.read(limit + 1)
 
 
-def _layout_issues(work: Path, pixel_height: int) -> list[LayoutIssue] | None:
-    """Lint the scene's layout record; None when there is none or it cannot be trusted."""
+def _read_layout(work: Path, pixel_height: int) -> tuple[list[LayoutIssue], list[float]] | None:
+    """Lint the scene's layout record and list its keyframe times; None when unusable."""
     path = work / LAYOUT_NAME
     try:
         raw = _read_no_follow(path, MAX_LAYOUT_BYTES)
@@ -157,7 +157,9 @@ def _layout_issues(work: Path, pixel_height: int) -> list[LayoutIssue] | None:
     if len(raw) > MAX_LAYOUT_BYTES:
         return None
     try:
-        return lint_layout(json.loads(raw), pixel_height)
+        record = json.loads(raw)
+        times = sorted({round(float(snap["t"]), 3) for snap in record.get("snapshots", []) if "t" in snap})
+        return lint_layout(record, pixel_height), times
     except (ValueError, KeyError, TypeError):
         return None
 
@@ -180,7 +182,7 @@ def render_scene(
         verdict = classify(outcome, video_ok)
         if verdict.status is not RenderStatus.ok:
             data = None
-        issues = _layout_issues(work, fmt.height) if verdict.status is RenderStatus.ok else None
+        layout = _read_layout(work, fmt.height) if verdict.status is RenderStatus.ok else None
     result = RenderResult(
         status=verdict.status,
         section_id=request.section_id,
@@ -194,7 +196,8 @@ def render_scene(
         fps=probe.fps if probe else None,
         wall_s=round(time.monotonic() - started, 3),
         backend=backend.name,
-        layout_issues=issues or [],
-        layout_recorded=issues is not None,
+        layout_issues=layout[0] if layout else [],
+        layout_recorded=layout is not None,
+        keyframe_times=layout[1] if layout else [],
     )
     return RenderOutput(result=result, video=data)

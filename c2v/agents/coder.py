@@ -107,3 +107,18 @@ class Coder:
             return fixed
 
         return ask(self.llm, tag, self._messages(prompt), parse)
+
+    def revise(
+        self, topic: str, section_id: str, code: str, issues: list[str], round_: int
+    ) -> tuple[str, list[LLMReply]]:
+        """Layout revision asked for by the critic loop: edits quoting every open issue."""
+        prompt = render_prompt("coder_revise", section_id=section_id, issues=issues, code=code)
+        tag = CallTag(agent="coder", stage="revise", topic=topic, section=section_id, attempt=round_)
+        name = scene_name_for(section_id)
+
+        def parse(text: str) -> str:
+            fixed = apply_search_replace(code, text)
+            scene_class(fixed, name)
+            return fixed
+
+        return ask(self.llm, tag, self._messages(prompt), parse)

@@ -122,7 +122,9 @@ class Recorder:
         units: list[dict[str, Any]] = []
         for m in scene.mobjects:
             _flatten(m, roles.get(id(m), "area"), units)
-        self.snapshots.append({"index": len(self.snapshots), "label": label, "units": units})
+        t = float(getattr(getattr(scene, "renderer", None), "time", 0.0) or 0.0)
+        index = len(self.snapshots)
+        self.snapshots.append({"index": index, "label": label, "t": round(t, 3), "units": units})
 
     def write(self, layout: Any) -> None:
         report = {

@@ -1,0 +1,51 @@
+"""Critic: a vision model reviews keyframes (anchor grid drawn on) and answers in anchors."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+from c2v.agents.ask import ask
+from c2v.llm.base import CallTag, ImagePart, LLMClient, LLMReply, Message, TextPart, VideoPart
+from c2v.llm.parsing import extract_json
+from c2v.models import CriticReport, LayoutIssue, StoryboardSection
+from c2v.prompts import render_prompt
+
+_PLACE = re.compile(r"place_at\(\s*[\"']([A-Fa-f][1-6])[\"']")
+
+
+def placements(code: str) -> list[tuple[int, str]]:
+    """(line, stripped source) of every place_at call: the table the critic answers against."""
+    return [(n, line.strip()[:120]) for n, line in enumerate(code.splitlines(), 1) if _PLACE.search(line)]
+
+
+class Critic:
+    def __init__(self, llm: LLMClient) -> None:
+        self.llm = llm
+
+    def review(
+        self,
+        topic: str,
+        section: StoryboardSection,
+        code: str,
+        lint: list[LayoutIssue],
+        keyframes: list[bytes],
+        video: bytes | None,
+        round_: int,
+    ) -> tuple[CriticReport, list[LLMReply]]:
+        with_video = video is not None and bool(getattr(self.llm, "accepts_video", False))
+        prompt = render_prompt(
+            "critic_review",
+            topic=topic,
+            section=section,
+            placements=placements(code),
+            lint=lint,
+            with_video=with_video,
+        )
+        parts: list[TextPart | ImagePart | VideoPart] = [TextPart(text=prompt)]
+        parts += [ImagePart.from_bytes(png) for png in keyframes]
+        if with_video and video is not None:
+            parts.append(VideoPart(data_b64=base64.b64encode(video).decode("ascii")))
+        messages = [Message.text("system", render_prompt("critic_system")), Message(role="user", parts=parts)]
+        tag = CallTag(agent="critic", stage="review", topic=topic, section=section.id, attempt=round_)
+        return ask(self.llm, tag, messages, lambda text: extract_json(text, CriticReport))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from c2v.fonts import missing_glyphs
 from c2v.models import IssueSeverity, LayoutIssue
 from sandbox.runtime.c2v_anchors import Box, layout_for
 
@@ -130,6 +131,15 @@ def lint_layout(report: dict[str, Any], target_pixel_height: int | None = None) 
                         f"{u.name} is about {px:.0f} px tall; make it at least {MIN_TEXT_PX:.0f} px",
                         index,
                     )
+            if u.kind == "text" and (gaps := missing_glyphs(u.text)):
+                shown = " ".join(gaps[:10])
+                add(
+                    "missing_glyphs",
+                    IssueSeverity.error,
+                    [u],
+                    f"{u.name} has characters no installed font can draw (they show as empty boxes): {shown}",
+                    index,
+                )
             if u.role == "lecture" and _reaches(b, grid.area, grid.portrait):
                 add(
                     "lecture_overflow",

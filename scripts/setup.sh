@@ -13,7 +13,8 @@ APT_PACKAGES=(
   libcairo2-dev libpango1.0-dev ffmpeg
   texlive-latex-base texlive-latex-recommended texlive-latex-extra
   texlive-fonts-recommended texlive-science dvisvgm
-  bubblewrap util-linux fonts-dejavu-core
+  texlive-xetex texlive-lang-chinese texlive-lang-cjk lmodern
+  bubblewrap util-linux fonts-dejavu-core fonts-noto-cjk fontconfig
 )
 
 missing=()

@@ -21,6 +21,7 @@ rows 1-6 top to bottom). Objects are placed by anchor, which gives the critic ex
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,7 @@ from manim import (
     FadeOut,
     Mobject,
     Scene,
+    TexTemplate,
     Text,
     VGroup,
     Write,
@@ -49,6 +51,28 @@ LECTURE_FONT_SIZE = 24
 MIN_LECTURE_FONT_SIZE = 16
 LECTURE_COLOR = GRAY_B
 HIGHLIGHT_COLOR = YELLOW
+
+
+def chinese_tex_template() -> TexTemplate:
+    """XeLaTeX + ctex, for Tex/MathTex with Chinese: ``Tex("勾股定理 $a^2+b^2=c^2$", tex_template=CJK_TEX)``.
+
+    Slimmer than Manim's own ctex template, which also loads dsfont from the ~1 GB
+    texlive-fonts-extra.
+    """
+    return TexTemplate(
+        tex_compiler="xelatex",
+        output_format=".xdv",
+        preamble="\n".join(
+            [
+                r"\usepackage[UTF8,fontset=fandol]{ctex}",
+                r"\usepackage{amsmath}",
+                r"\usepackage{amssymb}",
+            ]
+        ),
+    )
+
+
+CJK_TEX = chinese_tex_template()
 
 
 def current_layout() -> Layout:
@@ -86,22 +110,25 @@ def place_at(anchor: str, mobj: Mobject, span_to: str | None = None, fill: float
     return mobj
 
 
+# Characters that may break a line anywhere: CJK ideographs, kana, Hangul and full-width forms.
+_BREAK_ANYWHERE = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+_TOKENS = re.compile(r"\s+|[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]+")
+
+
 def _wrap_words(text: str, font_size: float, max_width: float) -> list[str]:
-    """Greedy word wrap; CJK text (no spaces) wraps per character."""
-    tokens = text.split(" ") if " " in text.strip() else list(text)
-    joiner = " " if " " in text.strip() else ""
+    """Greedy wrap: between words, and between any two CJK characters (no spaces needed)."""
     lines: list[str] = []
     current = ""
-    for tok in tokens:
-        candidate = tok if not current else current + joiner + tok
-        if current and Text(candidate, font_size=font_size).width > max_width:
-            lines.append(current)
+    for tok in _TOKENS.findall(text):
+        candidate = current + tok
+        if current.strip() and not tok.isspace() and Text(candidate.strip(), font_size=font_size).width > max_width:
+            lines.append(current.strip())
             current = tok
         else:
             current = candidate
-    if current:
-        lines.append(current)
-    return lines
+    if current.strip():
+        lines.append(current.strip())
+    return lines or [text]
 
 
 class TeachingScene(Scene):

@@ -86,3 +86,15 @@ def test_one_issue_per_problem_across_animations():
     rec["snapshots"].append({"index": 1, "label": "play 2", "units": pair})
     issues = lint_layout(rec)
     assert len(issues) == 1 and issues[0].animation == 1
+
+
+def test_characters_no_font_can_draw_are_reported():
+    tofu = unit(1, centred(2, 0), text="rocket \U0001fbff\U000e01ef")
+    issues = lint_layout(record(tofu))
+    assert [i.rule for i in issues] == ["missing_glyphs"]
+    assert "\U0001fbff" in issues[0].message
+
+
+def test_chinese_text_is_drawable_with_the_cjk_font_installed():
+    # make test installs fonts-noto-cjk; without it every Chinese character is tofu.
+    assert lint_layout(record(unit(1, centred(2, 0), text="勾股定理"))) == []

@@ -1,0 +1,118 @@
+"""Offline critic loop end to end: only flagged sections are revised and re-rendered."""
+
+import json
+
+import pytest
+
+from c2v.media import probe_video
+
+pytestmark = [pytest.mark.integration, pytest.mark.ray]
+
+
+@pytest.fixture(scope="module")
+def binary_search(tmp_path_factory):
+    from tests.conftest import run_c2v
+
+    out = tmp_path_factory.mktemp("fb")
+    proc = run_c2v("generate", "Binary search", "-o", str(out), "--use_feedback", "--feedback_rounds", "3")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    root = out / "c2v" / "binary-search"
+    return root, json.loads((root / "manifest.json").read_text())
+
+
+def test_lint_and_critic_flag_the_scripted_defects(binary_search):
+    _, m = binary_search
+    first = {s["id"]: s for s in m["feedback"][0]["sections"]}
+    assert [i["rule"] for i in first["2"]["lint_before"]] == ["overlap"]
+    assert (
+        "lo" in first["2"]["lint_before"][0]["message"] and "mid" in first["2"]["lint_before"][0]["message"]
+    )
+    assert first["2"]["critic"] and first["2"]["change"] == "revise"
+    assert first["3"]["change"] == "anchor_edit" and first["3"]["critic"][0]["anchor"] == "A3"
+    assert first["1"]["change"] == first["4"]["change"] == "none"
+
+
+def test_revisions_fix_them_and_the_loop_stops_early(binary_search):
+    _, m = binary_search
+    first = {s["id"]: s for s in m["feedback"][0]["sections"]}
+    assert first["2"]["lint_after"] == [] and first["3"]["lint_after"] == []
+    assert len(m["feedback"]) == 2, "round 2 finds nothing, so round 3 never runs"
+    assert {s["id"] for s in m["feedback"][1]["sections"]} == {"2", "3"}
+    assert all(s["change"] == "none" for s in m["feedback"][1]["sections"])
+    for s in m["sections"]:
+        assert not [i for i in s["layout_issues"] if i["severity"] == "error"], s["id"]
+
+
+def test_only_flagged_sections_are_rerendered(binary_search):
+    _, m = binary_search
+    assert m["feedback"][0]["renders"] == 2  # sections 2 and 3, not 1 and 4
+    assert m["feedback"][1]["renders"] == 0
+    # 4 first renders + 1 repair of section 3 + 2 revisions
+    assert m["this_run"]["renders"] == 7
+    kinds = {s["id"]: [h["kind"] for h in s["history"]] for s in m["sections"]}
+    assert kinds == {
+        "1": ["generate"],
+        "2": ["generate", "revise"],
+        "3": ["generate", "fix_lines", "anchor_edit"],
+        "4": ["generate"],
+    }
+
+
+def test_the_final_code_is_the_revised_code(binary_search):
+    root, _ = binary_search
+    assert "stack mid below lo" in (root / "sections" / "2" / "final.py").read_text()
+    assert 'place_at("A3", chart' in (root / "sections" / "3" / "final.py").read_text()
+    assert "critic" in json.loads((root / "manifest.json").read_text())["tokens"]["by_agent"]
+
+
+def test_rerun_reuses_every_call_and_render(binary_search, c2v):
+    root, _ = binary_search
+    proc = c2v(
+        "generate", "Binary search", "-o", str(root.parent.parent), "--use_feedback", "--feedback_rounds", "3"
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    m = json.loads((root / "manifest.json").read_text())
+    assert m["this_run"]["llm_calls"] == 0 and m["this_run"]["renders"] == 0
+
+
+def test_final_tier_renders_frozen_sections_once(binary_search, c2v):
+    root, _ = binary_search
+    proc = c2v(
+        "generate",
+        "Binary search",
+        "-o",
+        str(root.parent.parent),
+        "--use_feedback",
+        "--feedback_rounds",
+        "3",
+        "--video_quality",
+        "m",
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    m = json.loads((root / "manifest.json").read_text())
+    assert m["preview_tier"] == "l" and m["tier"] == "m"
+    assert m["this_run"]["llm_calls"] == 0
+    assert m["this_run"]["renders"] == 4  # the loop at l is all cached; each frozen section once at m
+    info = probe_video(root / "video.mp4")
+    assert (info.width, info.height, round(info.fps)) == (1280, 720, 30)
+
+
+def test_an_unusable_critic_reply_is_recorded_and_the_run_goes_on(tmp_path, c2v):
+    proc = c2v(
+        "generate", "Pythagorean theorem", "-o", str(tmp_path), "--use_feedback", "--feedback_rounds", "1"
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    m = json.loads((tmp_path / "c2v" / "pythagorean-theorem" / "manifest.json").read_text())
+    reviews = {s["id"]: s for s in m["feedback"][0]["sections"]}
+    assert reviews["1"]["critic_error"] and "no JSON" in reviews["1"]["critic_error"]
+    assert reviews["1"]["critic"] == [] and reviews["1"]["change"] == "none"
+    assert all(reviews[i]["critic_error"] is None for i in ("2", "3", "4", "5"))
+    assert m["video"] == "video.mp4"
+    # The unusable replies were paid for, so they are counted: 3 tries for section 1.
+    failed = json.loads(
+        next(
+            (tmp_path / "c2v" / "pythagorean-theorem" / "calls").glob("critic.review.1.1-*-failed.json")
+        ).read_text()
+    )
+    assert len(failed["replies"]) == 3 and "no JSON" in failed["error"]
+    assert m["this_run"]["llm_calls"] >= 8 + 4 + 3

@@ -37,6 +37,7 @@ class CallRecord(Strict):
     tag: CallTag
     payload: str
     replies: list[LLMReply]
+    error: str | None = None  # set for a call whose replies were unusable (kept for accounting)
     created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
 

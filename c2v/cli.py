@@ -20,13 +20,13 @@ from pydantic import ValidationError
 from c2v.config import RunConfig
 from c2v.errors import C2VError, ConfigError, UsageError
 from c2v.llm.offline import bundled_transcripts, find_transcript
-from c2v.llm.registry import canonical_provider
+from c2v.llm.settings import CONFIG_ENV, ProviderKind, require_usable, resolve_provider
 from c2v.logs import configure_logging
 from c2v.models import Manifest, SandboxLimits, Storyboard
 from c2v.repair import RepairPolicy
 from c2v.tiers import Orientation, Tier
 
-DEMO_TOPIC = "Pythagorean theorem"
+DEMO_TOPIC = "Binary search"
 
 
 def _render_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -65,9 +65,29 @@ def _render_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+_API_CONFIG_OPTION = click.option(
+    "--api-config",
+    "--api_config",
+    "api_config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar=CONFIG_ENV,
+    default=None,
+    help="Code2Video's api_config.json (default: ./api_config.json if present).",
+)
+
+
 def _generate_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--api", "--API", "api", default="offline", show_default=True, help="LLM provider."),
+        click.option(
+            "--api",
+            "--API",
+            "api",
+            default="offline",
+            show_default=True,
+            help="LLM provider: gemini, gpt51, gpt41, gpt4o, claude, openai-compatible, offline, "
+            "or another entry of api_config.json.",
+        ),
+        _API_CONFIG_OPTION,
         click.option(
             "--output-dir", "-o", type=click.Path(path_type=Path), default=Path("CASES"), show_default=True
         ),
@@ -209,6 +229,28 @@ def render(case_dir: Path, **opts: Any) -> None:
     _print_result(case.root, manifest)
 
 
+@cli.command()
+@click.option("--api", "--API", "api", default="offline", show_default=True, help="The provider to check.")
+@_API_CONFIG_OPTION
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1, 120),
+    default=5.0,
+    show_default=True,
+    help="Seconds each provider endpoint may take to answer.",
+)
+@click.option("--ray-address", envvar="RAY_ADDRESS", default=None, help="Check joining this Ray cluster.")
+def doctor(api: str, api_config: Path | None, timeout: float, ray_address: str | None) -> None:
+    """Check providers (keys, endpoints) and the render toolchain; exit 1 if --api cannot work."""
+    from rich.console import Console
+
+    from c2v.doctor import run_doctor
+
+    code = run_doctor(api, api_config, timeout, ray_address, Console())
+    if code:
+        sys.exit(code)
+
+
 def _config(topic: str, **opts: Any) -> RunConfig:
     try:
         return RunConfig(
@@ -244,9 +286,10 @@ def _prepare(cfg: RunConfig, log_json: bool) -> None:
     from sandbox.backends import check_backend
 
     configure_logging(json_lines=log_json, level=logging.INFO if log_json else logging.ERROR)
-    canonical_provider(cfg.api)
-    if canonical_provider(cfg.api) == "offline":
-        find_transcript(cfg.topic)
+    if cfg.llm is not None:
+        require_usable(cfg.llm)
+        if cfg.llm.kind is ProviderKind.offline:
+            find_transcript(cfg.topic)
     require_system_dependencies()
     check_backend(cfg.sandbox)
 
@@ -263,6 +306,7 @@ def _run_generate(topic: str, **opts: Any) -> None:
     from c2v.pipeline import Pipeline, case_dir_for
 
     cfg = _config(topic, **opts)
+    cfg = cfg.model_copy(update={"llm": resolve_provider(cfg.api, opts.get("api_config"))})
     _prepare(cfg, opts["log_json"])
     case = case_dir_for(cfg)
     reporter = _reporter(opts["log_json"])
@@ -278,10 +322,11 @@ def _print_result(root: Path, manifest: Manifest) -> None:
     click.echo(f"video:    {root / manifest.video}" if manifest.video else "video:    (none)")
     click.echo(f"manifest: {root / 'manifest.json'}")
     duration = f"{manifest.video_duration_s:.1f} s" if manifest.video_duration_s else "-"
+    cost = f" (~${manifest.tokens.cost_usd:.4f})" if manifest.tokens.cost_usd > 0 else ""
     click.echo(
         f"sections: {ok}/{len(manifest.sections)} ok, "
         f"{manifest.width}x{manifest.height}@{manifest.fps}, {duration}, "
-        f"{manifest.tokens.total} tokens, {manifest.this_run.llm_calls} LLM calls and "
+        f"{manifest.tokens.total} tokens{cost}, {manifest.this_run.llm_calls} LLM calls and "
         f"{manifest.this_run.renders} renders this run"
     )
     if manifest.missing_sections:

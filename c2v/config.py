@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
+from c2v.llm.settings import ProviderSettings
 from c2v.models import SandboxLimits, Strict
 from c2v.repair import RepairPolicy
 from c2v.slug import check_prefix, clean_topic
@@ -15,6 +16,9 @@ from c2v.tiers import Orientation, Tier
 class RunConfig(Strict):
     topic: str
     api: str = "offline"
+    #: The provider, resolved from ``api``, api_config.json and the environment at the CLI
+    #: boundary; ``None`` resolves ``api`` when a run needs a model.
+    llm: ProviderSettings | None = None
     tier: Tier = Tier.l
     orientation: Orientation = Orientation.landscape
     output_dir: Path = Path("CASES")

@@ -10,7 +10,13 @@
     ├── CaseBusyError              another run holds the case folder
     ├── MissingDependencyError     a system tool is absent (says how to install it)
     ├── LLMError                   a provider call failed (after its own retries)
-    │   └── TranscriptError        offline transcript lacks the reply for a call
+    │   ├── TranscriptError        offline transcript lacks the reply for a call
+    │   ├── LLMTimeout             no answer within the timeout, on every try
+    │   ├── LLMUnavailable         connection errors or HTTP 5xx, on every try
+    │   ├── LLMRateLimited         HTTP 429 on every try, or a Retry-After too long to wait
+    │   ├── LLMAuthError           the key was rejected (HTTP 401/403)
+    │   ├── LLMRequestError        the provider rejected the request (HTTP 400/404/413/422)
+    │   └── LLMRefused             the model declined to answer (safety filter, refusal)
     ├── ReplyParseError            a model reply could not be parsed (fed back to the model)
     ├── SandboxError               the sandbox itself failed (not the scene's fault)
     │   └── SandboxUnavailable     no usable sandbox backend on this machine
@@ -25,6 +31,9 @@ says what failed and where, and never contains a secret.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 
 class C2VError(Exception):
@@ -65,8 +74,36 @@ class TranscriptError(LLMError, LookupError):
     pass
 
 
-class ReplyParseError(C2VError, ValueError):
+class LLMTimeout(LLMError, TimeoutError):
     pass
+
+
+class LLMUnavailable(LLMError, ConnectionError):
+    pass
+
+
+class LLMRateLimited(LLMError):
+    pass
+
+
+class LLMAuthError(LLMError, PermissionError):
+    pass
+
+
+class LLMRequestError(LLMError, ValueError):
+    pass
+
+
+class LLMRefused(LLMError):
+    pass
+
+
+class ReplyParseError(C2VError, ValueError):
+    """A reply that could not be used; carries the unusable replies so they are still counted."""
+
+    def __init__(self, message: str, replies: Sequence[Any] = ()) -> None:
+        super().__init__(message)
+        self.replies: list[Any] = list(replies)
 
 
 class SandboxError(C2VError, RuntimeError):

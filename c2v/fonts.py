@@ -36,12 +36,12 @@ def _coverage() -> tuple[tuple[int, ...], tuple[int, ...]]:
     intervals.sort()
     starts: list[int] = []
     ends: list[int] = []
-    for lo, hi in intervals:
-        if ends and lo <= ends[-1] + 1:
-            ends[-1] = max(ends[-1], hi)
+    for first, last in intervals:
+        if ends and first <= ends[-1] + 1:
+            ends[-1] = max(ends[-1], last)
         else:
-            starts.append(lo)
-            ends.append(hi)
+            starts.append(first)
+            ends.append(last)
     return tuple(starts), tuple(ends)
 
 

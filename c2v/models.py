@@ -12,6 +12,7 @@ from c2v.tiers import Orientation, Tier
 
 MAX_LECTURE_LINES = 5
 MAX_LINE_WORDS = 12  # Code2Video asks for ~10 words; two words of slack before we reject
+MAX_LINE_CJK_CHARS = 24  # the prompt asks for 20 characters; the same slack
 _SECTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 
 
@@ -44,12 +45,25 @@ class Outline(Strict):
         return sections
 
 
-def count_words(line: str) -> int:
-    """Words in a lecture line; CJK text (no spaces) counts one word per two characters."""
-    words = line.split()
-    if len(words) == 1 and any("\u3000" <= ch <= "\u9fff" for ch in line):
-        return (len(line) + 1) // 2
-    return len(words)
+_CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+
+
+def line_too_long(line: str) -> str | None:
+    """Why a lecture line is too long, or None.
+
+    Code2Video's "about 10 words" means nothing in Chinese, which has no spaces: a line
+    with CJK characters is measured in characters (at most MAX_LINE_CJK_CHARS, spaces
+    not counted), any other line in words (at most MAX_LINE_WORDS).
+    """
+    if _CJK.search(line):
+        chars = sum(1 for ch in line if not ch.isspace())
+        if chars > MAX_LINE_CJK_CHARS:
+            return f"lecture line has {chars} characters, more than {MAX_LINE_CJK_CHARS}: {line!r}"
+        return None
+    words = len(line.split())
+    if words > MAX_LINE_WORDS:
+        return f"lecture line has more than {MAX_LINE_WORDS} words: {line!r}"
+    return None
 
 
 class StoryboardSection(Strict):
@@ -62,8 +76,8 @@ class StoryboardSection(Strict):
     @classmethod
     def _short_lines(cls, lines: list[str]) -> list[str]:
         for line in lines:
-            if count_words(line) > MAX_LINE_WORDS:
-                raise ValueError(f"lecture line has more than {MAX_LINE_WORDS} words: {line!r}")
+            if reason := line_too_long(line):
+                raise ValueError(reason)
         return lines
 
 
@@ -167,6 +181,13 @@ class TokenTotals(Strict):
     total: int = 0
     by_agent: dict[str, TokenUsage] = Field(default_factory=dict)
     by_stage: dict[str, TokenUsage] = Field(default_factory=dict)
+    by_model: dict[str, TokenUsage] = Field(default_factory=dict)
+    #: Estimated cost in US dollars from the price table, of every reply whose model has a
+    #: price; models without one are listed in ``unpriced_models`` (then the sum is partial).
+    cost_usd: float = 0.0
+    cost_by_agent: dict[str, float] = Field(default_factory=dict)
+    cost_by_stage: dict[str, float] = Field(default_factory=dict)
+    unpriced_models: list[str] = Field(default_factory=list)
 
 
 # --- manifest --------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from c2v.feedback import FeedbackLoop
 from c2v.fsio import write_model_atomic
 from c2v.llm.base import CallTag, LLMReply
 from c2v.llm.registry import canonical_provider
+from c2v.llm.settings import ProviderKind, ProviderSettings, require_usable, resolve_provider
 from c2v.media import probe_video
 from c2v.models import (
     AttemptKind,
@@ -56,6 +57,7 @@ from c2v.stitch import stitch
 from c2v.tiers import VideoFormat, video_format
 from c2v.tokens import token_totals
 from cluster.agents import CoderActor, PlannerActor
+from cluster.limits import shared_limiter
 from cluster.runtime import ensure_ray, require_resources
 from cluster.tasks import render_task
 from sandbox.render import RenderOutput, manim_version, render_key
@@ -89,7 +91,8 @@ class Pipeline:
     def __init__(self, cfg: RunConfig, case: CaseDir, reporter: Reporter | None = None) -> None:
         self.cfg = cfg
         self.case = case
-        self.provider = canonical_provider(cfg.api)
+        self.provider = cfg.llm.name if cfg.llm is not None else canonical_provider(cfg.api)
+        self._llm: tuple[ProviderSettings, str | None] | None = None
         self.report = reporter or NullReporter()
         self.final_fmt = video_format(cfg.tier, cfg.orientation)
         self.preview_fmt = (
@@ -117,7 +120,7 @@ class Pipeline:
         self.case.lock()
         self._start_ray()
         self.report.stage("planning")
-        self._planner = PlannerActor.remote(self.provider)  # type: ignore[attr-defined]
+        self._planner = PlannerActor.remote(*self.llm_args())  # type: ignore[attr-defined]
         self.ask(
             CallTag(agent="planner", stage="outline", topic=self.cfg.topic),
             {"topic": self.cfg.topic},
@@ -198,6 +201,15 @@ class Pipeline:
                 if on_error is None:
                     raise
                 log.warning("llm_call_failed", key=key, error=str(exc))
+                unusable = exc.replies if isinstance(exc, ReplyParseError) else []
+                if unusable:
+                    # Paid for, so counted; stored under another key, so a later run asks again.
+                    failed = CallRecord(
+                        key=f"{key}-failed", tag=tag, payload="", replies=unusable, error=str(exc)
+                    )
+                    self.case.save_call(failed)
+                    self._used_calls.add(failed.key)
+                    self.counters.llm_calls += len(unusable)
                 on_error(exc)
                 return
             payload = value if isinstance(value, str) else value.model_dump_json(indent=2)
@@ -210,11 +222,21 @@ class Pipeline:
 
         self._pending[submit()] = on_done
 
+    def llm_args(self) -> tuple[ProviderSettings, str | None]:
+        """What every agent actor is built from: the provider settings and the run's shared
+        rate limiter (a named Ray actor; none for the offline provider)."""
+        if self._llm is None:
+            settings = self.cfg.llm if self.cfg.llm is not None else resolve_provider(self.cfg.api)
+            require_usable(settings)
+            limiter = shared_limiter(settings) if settings.kind is not ProviderKind.offline else None
+            self._llm = (settings, limiter)
+        return self._llm
+
     def coder(self) -> Any:
         """The next Coder actor of the pool (round robin)."""
         if not self._coders:
             n_actors = min(self.cfg.coder_actors, max(1, len(self.sections)))
-            self._coders = [CoderActor.remote(self.provider) for _ in range(n_actors)]  # type: ignore[attr-defined]
+            self._coders = [CoderActor.remote(*self.llm_args()) for _ in range(n_actors)]  # type: ignore[attr-defined]
         actor = self._coders[self._next_coder % len(self._coders)]
         self._next_coder += 1
         return actor
@@ -459,7 +481,7 @@ class Pipeline:
             missing_sections=missing,
             preview_tier=self.preview_fmt.tier if self.cfg.use_feedback else None,
             feedback=self.rounds,
-            tokens=token_totals(calls),
+            tokens=token_totals(calls, self._llm[0].prices if self._llm else None),
             timings_s=self.timings,
             this_run=self.counters,
             video=video,

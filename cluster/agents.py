@@ -11,7 +11,9 @@ from c2v.agents.critic import Critic
 from c2v.agents.planner import Planner
 from c2v.llm.base import LLMReply
 from c2v.llm.registry import make_llm
+from c2v.llm.settings import ProviderSettings
 from c2v.models import CriticReport, LayoutIssue, Outline, RenderResult, Storyboard, StoryboardSection
+from cluster.limits import RayRateGate
 
 #: LLM calls wait on the network, not the CPU: agent actors reserve no CPU.
 AGENT_OPTIONS: dict[str, Any] = {"num_cpus": 0, "max_restarts": 2, "max_task_retries": 2}
@@ -19,8 +21,9 @@ AGENT_OPTIONS: dict[str, Any] = {"num_cpus": 0, "max_restarts": 2, "max_task_ret
 
 @ray.remote(**AGENT_OPTIONS)
 class PlannerActor:
-    def __init__(self, provider: str) -> None:
-        self._planner = Planner(make_llm(provider))
+    def __init__(self, provider: ProviderSettings | str, limiter: str | None = None) -> None:
+        gate = RayRateGate(limiter) if limiter is not None else None
+        self._planner = Planner(make_llm(provider, "planner", gate))
 
     def outline(self, topic: str) -> tuple[Outline, list[LLMReply]]:
         return self._planner.outline(topic)
@@ -31,8 +34,9 @@ class PlannerActor:
 
 @ray.remote(**AGENT_OPTIONS)
 class CoderActor:
-    def __init__(self, provider: str) -> None:
-        self._coder = Coder(make_llm(provider))
+    def __init__(self, provider: ProviderSettings | str, limiter: str | None = None) -> None:
+        gate = RayRateGate(limiter) if limiter is not None else None
+        self._coder = Coder(make_llm(provider, "coder", gate))
 
     def write(
         self,
@@ -62,8 +66,9 @@ class CoderActor:
 
 @ray.remote(**AGENT_OPTIONS)
 class CriticActor:
-    def __init__(self, provider: str) -> None:
-        self._critic = Critic(make_llm(provider))
+    def __init__(self, provider: ProviderSettings | str, limiter: str | None = None) -> None:
+        gate = RayRateGate(limiter) if limiter is not None else None
+        self._critic = Critic(make_llm(provider, "critic", gate))
 
     def review(
         self,

@@ -25,7 +25,9 @@ class Planner:
             "planner_outline", topic=topic, min_sections=MIN_SECTIONS, max_sections=MAX_SECTIONS
         )
         tag = CallTag(agent="planner", stage="outline", topic=topic)
-        return ask(self.llm, tag, self._messages(prompt), lambda text: extract_json(text, Outline))
+        return ask(
+            self.llm, tag, self._messages(prompt), lambda text: extract_json(text, Outline), schema=Outline
+        )
 
     def storyboard(self, topic: str, outline: Outline) -> tuple[Storyboard, list[LLMReply]]:
         prompt = render_prompt(
@@ -45,4 +47,4 @@ class Planner:
                 raise ReplyParseError(f"storyboard section ids {got} must match the outline's {wanted}")
             return board
 
-        return ask(self.llm, tag, self._messages(prompt), parse)
+        return ask(self.llm, tag, self._messages(prompt), parse, schema=Storyboard)

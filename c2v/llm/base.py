@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,20 +19,32 @@ class TextPart(_Part):
     text: str
 
 
-class ImagePart(_Part):
-    type: Literal["image"] = "image"
-    mime: str = "image/png"
+class _MediaPart(_Part):
+    mime: str
     data_b64: str
 
     @classmethod
-    def from_bytes(cls, data: bytes, mime: str = "image/png") -> ImagePart:
-        return cls(mime=mime, data_b64=base64.b64encode(data).decode("ascii"))
+    def from_bytes(cls, data: bytes, mime: str | None = None) -> Self:
+        fields = {"data_b64": base64.b64encode(data).decode("ascii")}
+        if mime is not None:
+            fields["mime"] = mime
+        return cls.model_validate(fields)
+
+    def raw(self) -> bytes:
+        return base64.b64decode(self.data_b64)
+
+    def data_url(self) -> str:
+        return f"data:{self.mime};base64,{self.data_b64}"
 
 
-class VideoPart(_Part):
+class ImagePart(_MediaPart):
+    type: Literal["image"] = "image"
+    mime: str = "image/png"
+
+
+class VideoPart(_MediaPart):
     type: Literal["video"] = "video"
     mime: str = "video/mp4"
-    data_b64: str
 
 
 Part = Annotated[TextPart | ImagePart | VideoPart, Field(discriminator="type")]
@@ -69,10 +81,22 @@ class CallTag(_Part):
         return ".".join(parts)
 
 
+class ResponseSchema(_Part):
+    """The JSON schema a reply should follow, for providers that can enforce one.
+
+    Built by :func:`c2v.llm.schema.response_schema` from a pydantic model. Providers that
+    cannot enforce it ignore it; replies are validated with pydantic either way.
+    """
+
+    name: str
+    json_schema: dict[str, Any]
+
+
 class LLMRequest(_Part):
     messages: list[Message]
     tag: CallTag
     temperature: float | None = None
+    response_schema: ResponseSchema | None = None
 
 
 class LLMReply(_Part):
@@ -81,6 +105,8 @@ class LLMReply(_Part):
     provider: str
     model: str
     latency_s: float = 0.0
+    #: The model stopped at its output token limit: the text is incomplete.
+    truncated: bool = False
 
 
 class LLMClient(Protocol):
@@ -95,3 +121,14 @@ class LLMClient(Protocol):
 def estimate_tokens(text: str) -> int:
     """Rough token count (4 characters a token) for providers that report none."""
     return max(1, (len(text) + 3) // 4)
+
+
+#: What one image or video costs in input tokens, roughly, for rate-limit reservations.
+MEDIA_PART_TOKENS = 1000
+
+
+def estimate_request_tokens(request: LLMRequest) -> int:
+    """Rough input tokens of a whole request: its text plus a flat amount per image or video."""
+    text = "\n".join(m.plain_text() for m in request.messages)
+    media = sum(1 for m in request.messages for p in m.parts if not isinstance(p, TextPart))
+    return estimate_tokens(text) + MEDIA_PART_TOKENS * media

@@ -39,8 +39,8 @@ from manim import (
     FadeOut,
     Mobject,
     Scene,
-    TexTemplate,
     Text,
+    TexTemplate,
     VGroup,
     Write,
     config,
@@ -112,7 +112,9 @@ def place_at(anchor: str, mobj: Mobject, span_to: str | None = None, fill: float
 
 # Characters that may break a line anywhere: CJK ideographs, kana, Hangul and full-width forms.
 _BREAK_ANYWHERE = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
-_TOKENS = re.compile(r"\s+|[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]+")
+_TOKENS = re.compile(
+    r"\s+|[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]+"
+)
 
 
 def _wrap_words(text: str, font_size: float, max_width: float) -> list[str]:
@@ -121,7 +123,11 @@ def _wrap_words(text: str, font_size: float, max_width: float) -> list[str]:
     current = ""
     for tok in _TOKENS.findall(text):
         candidate = current + tok
-        if current.strip() and not tok.isspace() and Text(candidate.strip(), font_size=font_size).width > max_width:
+        if (
+            current.strip()
+            and not tok.isspace()
+            and Text(candidate.strip(), font_size=font_size).width > max_width
+        ):
             lines.append(current.strip())
             current = tok
         else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from manim import (
@@ -35,10 +36,14 @@ MAX_TEXT = 200
 _original_init = Mobject.__init__
 
 
+_SCENE_PATHS = {SCENE_FILE, str(Path(SCENE_FILE).absolute())}
+
+
 def _creation_line() -> int | None:
+    """The line of the scene file (not of Manim's own scene.py) that created a mobject."""
     frame = sys._getframe(2)
     while frame is not None:
-        if frame.f_code.co_filename.endswith(SCENE_FILE):
+        if frame.f_code.co_filename in _SCENE_PATHS:
             return frame.f_lineno
         frame = frame.f_back  # type: ignore[assignment]
     return None

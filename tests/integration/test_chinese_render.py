@@ -1,6 +1,7 @@
 """Chinese text renders as real glyphs, in Text and in Tex (XeLaTeX + ctex), in the sandbox."""
 
 import io
+import itertools
 
 import av
 import numpy as np
@@ -38,7 +39,7 @@ def glyph_cells(frame: np.ndarray, rows: slice) -> list[np.ndarray]:
     cols = np.where(band.any(axis=0))[0]
     # split the band into four equal-width glyph cells between its first and last lit column
     edges = np.linspace(cols.min(), cols.max() + 1, 5).astype(int)
-    return [band[:, a:b] for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    return [band[:, a:b] for a, b in itertools.pairwise(edges)]
 
 
 def mean_pairwise_difference(cells: list[np.ndarray]) -> float:

@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from c2v.models import Outline, RenderStatus, Storyboard, StoryboardSection, TokenUsage, count_words
+from c2v.models import Outline, RenderStatus, Storyboard, StoryboardSection, TokenUsage, line_too_long
 
 
 def section(**kw):
@@ -23,8 +23,10 @@ def test_at_most_five_lecture_lines():
 
 
 def test_cjk_lines_count_by_characters():
-    assert count_words("直角三角形两条直角边的平方和等于斜边的平方") == 11
-    assert count_words("a b c") == 3
+    assert line_too_long("直角三角形两条直角边的平方和等于斜边的平方") is None  # 21 characters
+    assert "26 characters" in line_too_long("直角三角形两条直角边的平方和等于斜边的平方这就是定理")
+    assert line_too_long("勾股定理 a² + b² = c²") is None
+    assert line_too_long("a b c") is None
 
 
 def test_extra_fields_are_forbidden():

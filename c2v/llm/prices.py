@@ -1,0 +1,61 @@
+"""Price table for cost estimates: US dollars per million input and output tokens.
+
+The built-in figures are public list prices as of late 2025 for standard (non-batch,
+non-cached) requests; providers change them, and Azure deployments or proxies may bill
+differently. Override or extend them in ``api_config.json`` under ``"prices"``. A model is
+matched by its exact name, else by the longest table entry its name starts with, so a
+dated name (``gpt-4.1-2025-04-14``) finds ``gpt-4.1``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import Field
+
+from c2v.models import Strict, TokenUsage
+
+
+class Price(Strict):
+    """US dollars per million tokens."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+
+    def cost(self, usage: TokenUsage) -> float:
+        return (usage.input * self.input + usage.output * self.output) / 1_000_000
+
+
+DEFAULT_PRICES: dict[str, Price] = {
+    name: Price(input=i, output=o)
+    for name, (i, o) in {
+        "offline-transcript": (0.0, 0.0),
+        "gpt-4o": (2.50, 10.00),
+        "gpt-4o-mini": (0.15, 0.60),
+        "gpt-4.1": (2.00, 8.00),
+        "gpt-4.1-mini": (0.40, 1.60),
+        "gpt-4.1-nano": (0.10, 0.40),
+        "gpt-5": (1.25, 10.00),
+        "gpt-5-mini": (0.25, 2.00),
+        "gpt-5-nano": (0.05, 0.40),
+        "gpt-5-chat": (1.25, 10.00),
+        "gpt-5.1": (1.25, 10.00),
+        "o4-mini": (1.10, 4.40),
+        "gemini-2.5-pro": (1.25, 10.00),
+        "gemini-2.5-flash": (0.30, 2.50),
+        "gemini-2.5-flash-lite": (0.10, 0.40),
+        "claude-opus-4-5": (5.00, 25.00),
+        "claude-opus-4-1": (15.00, 75.00),
+        "claude-sonnet-4-5": (3.00, 15.00),
+        "claude-sonnet-4": (3.00, 15.00),
+        "claude-haiku-4-5": (1.00, 5.00),
+    }.items()
+}
+
+
+def price_for(model: str, table: Mapping[str, Price]) -> Price | None:
+    """The price of ``model``: exact name first, then the longest matching prefix."""
+    if model in table:
+        return table[model]
+    prefixes = [name for name in table if model.startswith(name)]
+    return table[max(prefixes, key=len)] if prefixes else None

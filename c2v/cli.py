@@ -136,6 +136,11 @@ def _generate_options(func: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="Tier the critic loop renders at; the final tier renders once the code is frozen.",
         ),
+        click.option(
+            "--language",
+            default=None,
+            help="Language of lecture lines and labels; detected from the topic if omitted.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -267,6 +272,7 @@ def _config(topic: str, **opts: Any) -> RunConfig:
             use_feedback=opts.get("use_feedback", False),
             feedback_rounds=opts.get("feedback_rounds", 0),
             preview_tier=Tier(opts.get("preview_tier", opts["tier"])),
+            language=opts.get("language"),
             sandbox=opts["sandbox"],
             limits=SandboxLimits(wall_s=opts["render_timeout"]),
             ray_address=opts["ray_address"],

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
+from c2v.language import check_language
 from c2v.llm.settings import ProviderSettings
 from c2v.models import SandboxLimits, Strict
 from c2v.repair import RepairPolicy
@@ -28,6 +29,7 @@ class RunConfig(Strict):
     use_feedback: bool = False
     feedback_rounds: int = Field(default=2, ge=0, le=10)
     preview_tier: Tier = Tier.l
+    language: str | None = None  # detected from the topic when not given
     sandbox: str = "bwrap"
     limits: SandboxLimits = Field(default_factory=SandboxLimits)
     coder_actors: int = Field(default=3, ge=1, le=64)
@@ -37,6 +39,11 @@ class RunConfig(Strict):
     @classmethod
     def _topic(cls, value: str) -> str:
         return clean_topic(value)
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        return None if value is None else check_language(value)
 
     @field_validator("folder_prefix")
     @classmethod

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from c2v.errors import C2VError, ConfigError
+from c2v.fonts import scripts_available
 from c2v.llm.offline import bundled_transcripts
 from c2v.llm.registry import make_llm
 from c2v.llm.remote import ProbeResult, RemoteLLM
@@ -117,6 +118,22 @@ def _module(name: str, module: str, blocking: bool = True) -> Row:
     return Row(name, "", OK, f"{module} {getattr(loaded, '__version__', '')}".strip(), blocking=blocking)
 
 
+def _fonts() -> Row:
+    """Which scripts some installed font can draw; Chinese needs fonts-noto-cjk."""
+    scripts = scripts_available()
+    missing = [name for name, ok in scripts.items() if not ok]
+    if missing:
+        hint = (
+            "install fonts-noto-cjk (`make setup`)"
+            if "CJK (Chinese/Japanese)" in missing
+            else "install a font"
+        )
+        return Row(
+            "fonts", "", FAIL, f"no font for {', '.join(missing)}: text in it renders as boxes; {hint}"
+        )
+    return Row("fonts", "", OK, "CJK, Hangul, Cyrillic and Greek text can be drawn")
+
+
 def _sandbox() -> Row:
     from sandbox.backends import make_backend  # noqa: PLC0415 - imports Manim's render helpers
 
@@ -151,6 +168,8 @@ def system_rows(ray_address: str | None) -> list[Row]:
         lambda: _tool("LaTeX", "latex", ["--version"]),
         lambda: _tool("dvisvgm", "dvisvgm", ["--version"]),
         lambda: _tool("ffmpeg", "ffmpeg", ["-version"]),
+        lambda: _tool("XeLaTeX (Chinese in Tex)", "xelatex", ["--version"], blocking=False),
+        _fonts,
         lambda: _module("PyAV", "av"),
         _sandbox,
         lambda: _ray(ray_address),

@@ -30,6 +30,7 @@ from c2v.config import RunConfig
 from c2v.errors import C2VError, ClusterError, LLMError, ReplyParseError, SectionsFailed
 from c2v.feedback import FeedbackLoop
 from c2v.fsio import write_model_atomic
+from c2v.language import detect_language
 from c2v.llm.base import CallTag, LLMReply
 from c2v.llm.registry import canonical_provider
 from c2v.llm.settings import ProviderKind, ProviderSettings, require_usable, resolve_provider
@@ -99,6 +100,7 @@ class Pipeline:
             video_format(cfg.preview_tier, cfg.orientation) if cfg.use_feedback else self.final_fmt
         )
         self.render_fmt = self.preview_fmt
+        self.language = cfg.language or detect_language(cfg.topic)
         self.counters = RunCounters()
         self.timings = Timings()
         self.sections: list[SectionRun] = []
@@ -120,10 +122,10 @@ class Pipeline:
         self.case.lock()
         self._start_ray()
         self.report.stage("planning")
-        self._planner = PlannerActor.remote(*self.llm_args())  # type: ignore[attr-defined]
+        self._planner = PlannerActor.remote(*self.llm_args(), self.language)  # type: ignore[attr-defined]
         self.ask(
             CallTag(agent="planner", stage="outline", topic=self.cfg.topic),
-            {"topic": self.cfg.topic},
+            {"topic": self.cfg.topic, "language": self.language},
             lambda: self._planner.outline.remote(self.cfg.topic),
             Outline.model_validate_json,
             self._on_outline,
@@ -236,7 +238,7 @@ class Pipeline:
         """The next Coder actor of the pool (round robin)."""
         if not self._coders:
             n_actors = min(self.cfg.coder_actors, max(1, len(self.sections)))
-            self._coders = [CoderActor.remote(*self.llm_args()) for _ in range(n_actors)]  # type: ignore[attr-defined]
+            self._coders = [CoderActor.remote(*self.llm_args(), self.language) for _ in range(n_actors)]  # type: ignore[attr-defined]
         actor = self._coders[self._next_coder % len(self._coders)]
         self._next_coder += 1
         return actor
@@ -246,7 +248,7 @@ class Pipeline:
         write_model_atomic(self.case.outline, outline)
         self.ask(
             CallTag(agent="planner", stage="storyboard", topic=self.cfg.topic),
-            {"topic": self.cfg.topic, "outline": outline.model_dump(mode="json")},
+            {"topic": self.cfg.topic, "outline": outline.model_dump(mode="json"), "language": self.language},
             lambda: self._planner.storyboard.remote(self.cfg.topic, outline),
             Storyboard.model_validate_json,
             self._on_storyboard,

@@ -21,9 +21,11 @@ AGENT_OPTIONS: dict[str, Any] = {"num_cpus": 0, "max_restarts": 2, "max_task_ret
 
 @ray.remote(**AGENT_OPTIONS)
 class PlannerActor:
-    def __init__(self, provider: ProviderSettings | str, limiter: str | None = None) -> None:
+    def __init__(
+        self, provider: ProviderSettings | str, limiter: str | None = None, language: str = "en"
+    ) -> None:
         gate = RayRateGate(limiter) if limiter is not None else None
-        self._planner = Planner(make_llm(provider, "planner", gate))
+        self._planner = Planner(make_llm(provider, "planner", gate), language)
 
     def outline(self, topic: str) -> tuple[Outline, list[LLMReply]]:
         return self._planner.outline(topic)
@@ -34,9 +36,11 @@ class PlannerActor:
 
 @ray.remote(**AGENT_OPTIONS)
 class CoderActor:
-    def __init__(self, provider: ProviderSettings | str, limiter: str | None = None) -> None:
+    def __init__(
+        self, provider: ProviderSettings | str, limiter: str | None = None, language: str = "en"
+    ) -> None:
         gate = RayRateGate(limiter) if limiter is not None else None
-        self._coder = Coder(make_llm(provider, "coder", gate))
+        self._coder = Coder(make_llm(provider, "coder", gate), language)
 
     def write(
         self,
@@ -66,9 +70,11 @@ class CoderActor:
 
 @ray.remote(**AGENT_OPTIONS)
 class CriticActor:
-    def __init__(self, provider: ProviderSettings | str, limiter: str | None = None) -> None:
+    def __init__(
+        self, provider: ProviderSettings | str, limiter: str | None = None, language: str = "en"
+    ) -> None:
         gate = RayRateGate(limiter) if limiter is not None else None
-        self._critic = Critic(make_llm(provider, "critic", gate))
+        self._critic = Critic(make_llm(provider, "critic", gate), language)
 
     def review(
         self,

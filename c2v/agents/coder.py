@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from c2v.agents.ask import ask
+from c2v.language import language_rule
 from c2v.llm.base import CallTag, LLMClient, LLMReply, Message
 from c2v.llm.parsing import apply_search_replace, extract_python, scene_class
 from c2v.models import RenderResult, StoryboardSection
@@ -23,11 +24,14 @@ def numbered_context(code: str, line: int, radius: int = CONTEXT_LINES) -> str:
 
 
 class Coder:
-    def __init__(self, llm: LLMClient) -> None:
+    def __init__(self, llm: LLMClient, language: str = "en") -> None:
         self.llm = llm
+        self.language = language
 
     def _messages(self, prompt: str) -> list[Message]:
-        system = render_prompt("coder_system", manim_version=manim_version())
+        system = render_prompt(
+            "coder_system", manim_version=manim_version(), language_rule=language_rule(self.language)
+        )
         return [Message.text("system", system), Message.text("user", prompt)]
 
     def write(

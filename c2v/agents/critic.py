@@ -20,8 +20,9 @@ def placements(code: str) -> list[tuple[int, str]]:
 
 
 class Critic:
-    def __init__(self, llm: LLMClient) -> None:
+    def __init__(self, llm: LLMClient, language: str = "en") -> None:
         self.llm = llm
+        self.language = language
 
     def review(
         self,
@@ -48,4 +49,6 @@ class Critic:
             parts.append(VideoPart(data_b64=base64.b64encode(video).decode("ascii")))
         messages = [Message.text("system", render_prompt("critic_system")), Message(role="user", parts=parts)]
         tag = CallTag(agent="critic", stage="review", topic=topic, section=section.id, attempt=round_)
-        return ask(self.llm, tag, messages, lambda text: extract_json(text, CriticReport))
+        return ask(
+            self.llm, tag, messages, lambda text: extract_json(text, CriticReport), schema=CriticReport
+        )

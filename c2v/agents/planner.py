@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from c2v.agents.ask import ask
 from c2v.errors import ReplyParseError
+from c2v.language import language_rule
 from c2v.llm.base import CallTag, LLMClient, LLMReply, Message
 from c2v.llm.parsing import extract_json
 from c2v.models import MAX_LECTURE_LINES, Outline, Storyboard
 from c2v.prompts import render_prompt
 
 MIN_SECTIONS, MAX_SECTIONS = 4, 6
-TARGET_LINE_WORDS = 10
 
 
 class Planner:
-    def __init__(self, llm: LLMClient) -> None:
+    def __init__(self, llm: LLMClient, language: str = "en") -> None:
         self.llm = llm
+        self.language = language
 
     def _messages(self, prompt: str) -> list[Message]:
-        return [Message.text("system", render_prompt("planner_system")), Message.text("user", prompt)]
+        system = render_prompt("planner_system", language_rule=language_rule(self.language))
+        return [Message.text("system", system), Message.text("user", prompt)]
 
     def outline(self, topic: str) -> tuple[Outline, list[LLMReply]]:
         prompt = render_prompt(
@@ -35,7 +37,7 @@ class Planner:
             topic=topic,
             outline_json=outline.model_dump_json(indent=2),
             max_lines=MAX_LECTURE_LINES,
-            max_words=TARGET_LINE_WORDS,
+            language_rule=language_rule(self.language),
         )
         tag = CallTag(agent="planner", stage="storyboard", topic=topic)
 

@@ -22,6 +22,7 @@ rows 1-6 top to bottom). Objects are placed by anchor, which gives the critic ex
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -117,21 +118,35 @@ _TOKENS = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)
+def _token_width(token: str, font_size: float) -> float:
+    """Advance of one word or character: what it adds to a line's width.
+
+    A single character (a CJK ideograph, say) is measured as the difference between two
+    copies and one, which includes its side bearings; a space between two letters.
+    """
+    if token.isspace():
+        return float(Text("a a", font_size=font_size).width - Text("aa", font_size=font_size).width) * len(token)
+    if len(token) == 1:
+        return float(Text(token * 2, font_size=font_size).width - Text(token, font_size=font_size).width)
+    return float(Text(token, font_size=font_size).width)
+
+
 def _wrap_words(text: str, font_size: float, max_width: float) -> list[str]:
-    """Greedy wrap: between words, and between any two CJK characters (no spaces needed)."""
+    """Greedy wrap: between words, and between any two CJK characters (no spaces needed).
+
+    Widths are summed per token (each measured once), so a long Chinese line costs one
+    measurement per distinct character instead of one per prefix.
+    """
     lines: list[str] = []
-    current = ""
+    current, width = "", 0.0
     for tok in _TOKENS.findall(text):
-        candidate = current + tok
-        if (
-            current.strip()
-            and not tok.isspace()
-            and Text(candidate.strip(), font_size=font_size).width > max_width
-        ):
+        w = _token_width(tok, font_size)
+        if current.strip() and not tok.isspace() and width + w > max_width:
             lines.append(current.strip())
-            current = tok
+            current, width = tok, w
         else:
-            current = candidate
+            current, width = current + tok, width + w
     if current.strip():
         lines.append(current.strip())
     return lines or [text]

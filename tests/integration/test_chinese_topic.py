@@ -1,0 +1,46 @@
+"""The bundled Chinese topic end to end, offline: portrait first, then landscape from the case."""
+
+import json
+
+import pytest
+
+from c2v.media import probe_video
+
+pytestmark = [pytest.mark.integration, pytest.mark.ray]
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory):
+    from tests.conftest import run_c2v
+
+    out = tmp_path_factory.mktemp("zh")
+    proc = run_c2v("generate", "--knowledge_point", "勾股定理", "--portrait", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out / "c2v" / "勾股定理"
+
+
+def test_portrait_video_with_a_readable_folder_name(case):
+    assert case.name == "勾股定理"
+    info = probe_video(case / "video.mp4")
+    assert (info.width, info.height, round(info.fps)) == (480, 854, 15)
+    m = json.loads((case / "manifest.json").read_text())
+    assert m["orientation"] == "portrait" and len(m["sections"]) == 5
+
+
+def test_chinese_text_everywhere_and_no_layout_errors(case):
+    board = json.loads((case / "storyboard.json").read_text())
+    for section in board["sections"]:
+        assert all(any("\u4e00" <= ch <= "\u9fff" for ch in line) for line in section["lecture_lines"])
+    m = json.loads((case / "manifest.json").read_text())
+    for s in m["sections"]:
+        errors = [i for i in s["layout_issues"] if i["severity"] == "error"]
+        assert errors == [], (s["id"], errors)  # includes missing_glyphs: no tofu
+
+
+def test_same_case_in_landscape_without_llm(case, c2v):
+    proc = c2v("render", str(case), "--landscape")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    info = probe_video(case / "video.mp4")
+    assert (info.width, info.height) == (854, 480)
+    m = json.loads((case / "manifest.json").read_text())
+    assert m["this_run"]["llm_calls"] == 0

@@ -126,7 +126,8 @@ def _token_width(token: str, font_size: float) -> float:
     copies and one, which includes its side bearings; a space between two letters.
     """
     if token.isspace():
-        return float(Text("a a", font_size=font_size).width - Text("aa", font_size=font_size).width) * len(token)
+        space = Text("a a", font_size=font_size).width - Text("aa", font_size=font_size).width
+        return float(space) * len(token)
     if len(token) == 1:
         return float(Text(token * 2, font_size=font_size).width - Text(token, font_size=font_size).width)
     return float(Text(token, font_size=font_size).width)

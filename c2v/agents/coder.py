@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from c2v.agents.ask import ask
 from c2v.language import language_rule
 from c2v.llm.base import CallTag, LLMClient, LLMReply, Message
@@ -21,6 +23,28 @@ def numbered_context(code: str, line: int, radius: int = CONTEXT_LINES) -> str:
     lines = code.splitlines()
     lo, hi = max(1, line - radius), min(len(lines), line + radius)
     return "\n".join(f"{n:>4}{'>' if n == line else ' '} {lines[n - 1]}" for n in range(lo, hi + 1))
+
+
+def _whole_file(scene_name: str) -> Callable[[str], str]:
+    """Parser for replies that carry the whole scene file."""
+
+    def parse(text: str) -> str:
+        code = extract_python(text)
+        scene_class(code, scene_name)
+        return code
+
+    return parse
+
+
+def _edits_to(code: str, scene_name: str) -> Callable[[str], str]:
+    """Parser for replies that carry SEARCH/REPLACE edits of ``code``."""
+
+    def parse(text: str) -> str:
+        edited = apply_search_replace(code, text)
+        scene_class(edited, scene_name)
+        return edited
+
+    return parse
 
 
 class Coder:
@@ -57,12 +81,7 @@ class Coder:
         stage = "code" if previous_failure is None else "regenerate"
         tag = CallTag(agent="coder", stage=stage, topic=topic, section=section.id, attempt=attempt)
 
-        def parse(text: str) -> str:
-            code = extract_python(text)
-            scene_class(code, name)
-            return code
-
-        return ask(self.llm, tag, self._messages(prompt), parse)
+        return ask(self.llm, tag, self._messages(prompt), _whole_file(name))
 
     def fix_lines(
         self, topic: str, section_id: str, code: str, failure: RenderResult, attempt: int
@@ -81,12 +100,7 @@ class Coder:
         tag = CallTag(agent="coder", stage="fix_lines", topic=topic, section=section_id, attempt=attempt)
         name = scene_name_for(section_id)
 
-        def parse(text: str) -> str:
-            fixed = apply_search_replace(code, text)
-            scene_class(fixed, name)
-            return fixed
-
-        return ask(self.llm, tag, self._messages(prompt), parse)
+        return ask(self.llm, tag, self._messages(prompt), _edits_to(code, name))
 
     def fix_file(
         self, topic: str, section_id: str, code: str, failure: RenderResult, attempt: int
@@ -105,12 +119,7 @@ class Coder:
         )
         tag = CallTag(agent="coder", stage="fix_file", topic=topic, section=section_id, attempt=attempt)
 
-        def parse(text: str) -> str:
-            fixed = extract_python(text)
-            scene_class(fixed, name)
-            return fixed
-
-        return ask(self.llm, tag, self._messages(prompt), parse)
+        return ask(self.llm, tag, self._messages(prompt), _whole_file(name))
 
     def revise(
         self, topic: str, section_id: str, code: str, issues: list[str], round_: int
@@ -120,9 +129,4 @@ class Coder:
         tag = CallTag(agent="coder", stage="revise", topic=topic, section=section_id, attempt=round_)
         name = scene_name_for(section_id)
 
-        def parse(text: str) -> str:
-            fixed = apply_search_replace(code, text)
-            scene_class(fixed, name)
-            return fixed
-
-        return ask(self.llm, tag, self._messages(prompt), parse)
+        return ask(self.llm, tag, self._messages(prompt), _edits_to(code, name))

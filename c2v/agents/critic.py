@@ -9,6 +9,7 @@ from c2v.agents.ask import ask
 from c2v.llm.base import CallTag, ImagePart, LLMClient, LLMReply, Message, TextPart, VideoPart
 from c2v.llm.parsing import extract_json
 from c2v.models import CriticReport, LayoutIssue, StoryboardSection
+from c2v.language import LANGUAGE_NAMES
 from c2v.prompts import render_prompt
 
 _PLACE = re.compile(r"place_at\(\s*[\"']([A-Fa-f][1-6])[\"']")
@@ -42,6 +43,7 @@ class Critic:
             placements=placements(code),
             lint=lint,
             with_video=with_video,
+            language_name=LANGUAGE_NAMES[self.language],
         )
         parts: list[TextPart | ImagePart | VideoPart] = [TextPart(text=prompt)]
         parts += [ImagePart.from_bytes(png) for png in keyframes]

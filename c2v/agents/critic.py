@@ -6,10 +6,10 @@ import base64
 import re
 
 from c2v.agents.ask import ask
+from c2v.language import LANGUAGE_NAMES
 from c2v.llm.base import CallTag, ImagePart, LLMClient, LLMReply, Message, TextPart, VideoPart
 from c2v.llm.parsing import extract_json
 from c2v.models import CriticReport, LayoutIssue, StoryboardSection
-from c2v.language import LANGUAGE_NAMES
 from c2v.prompts import render_prompt
 
 _PLACE = re.compile(r"place_at\(\s*[\"']([A-Fa-f][1-6])[\"']")

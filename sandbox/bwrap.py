@@ -113,6 +113,13 @@ class BwrapBackend:
         for d in _SYSTEM_DIRS:
             args.extend(["--ro-bind", d, d])
             made.add(d)
+        # Private /dev, /proc and /tmp first: binds below may live under /tmp (a checkout
+        # there holds the virtualenv) and must land on top of the tmpfs, not under it.
+        tmp_bytes = str(limits.tmp_mb * 1024 * 1024)
+        args += ["--dev", "/dev", "--proc", "/proc"]
+        private_tmp = "/tmp"  # noqa: S108 - the sandbox's own tmpfs, not the host's /tmp
+        args += ["--perms", "1777", "--size", tmp_bytes, "--tmpfs", private_tmp]
+        made.update({"/dev", "/proc", private_tmp})
         for link in _MERGED_USR:
             target = Path(link)
             if target.is_symlink():
@@ -132,19 +139,6 @@ class BwrapBackend:
             args.extend(["--ro-bind", str(prefix), str(prefix)])
             made.add(str(prefix))
         args += ["--bind", str(workdir), INSIDE_WORKDIR, "--chdir", INSIDE_WORKDIR]
-        tmp_bytes = str(limits.tmp_mb * 1024 * 1024)
-        args += [
-            "--dev",
-            "/dev",
-            "--proc",
-            "/proc",
-            "--perms",
-            "1777",
-            "--size",
-            tmp_bytes,
-            "--tmpfs",
-            "/tmp",  # noqa: S108 - the sandbox's own private tmpfs
-        ]
         args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
         args += ["--die-with-parent", "--new-session", "--clearenv"]
         for key, value in sorted(env.items()):

@@ -692,3 +692,16 @@ def test_output_flood_stays_bounded(render: RenderFn) -> None:
     if res.status is RenderStatus.code_error:
         sent = int(re.search(r"FLOOD sent=(\d+)", res.message).group(1))  # type: ignore[union-attr]
         assert sent >= 64 * 1024 * 1024, f"the scene only flooded {sent} bytes"
+
+
+def test_a_virtualenv_under_tmp_is_still_visible(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A checkout in /tmp holds the venv there; the sandbox's private /tmp must not hide it."""
+    from c2v.models import SandboxLimits
+
+    monkeypatch.setattr(sys, "prefix", "/tmp/c2v-ci-checkout/.venv")
+    cmd = BwrapBackend().command(tmp_path, ["true"], {}, SandboxLimits())
+    tmpfs_at = cmd.index("/tmp")
+    assert cmd[tmpfs_at - 1] == "--tmpfs"
+    assert tmpfs_at < cmd.index("/tmp/c2v-ci-checkout/.venv"), (
+        "the private /tmp must come before binds under it"
+    )

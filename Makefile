@@ -35,6 +35,7 @@ check: lint typecheck test-fast
 
 bench: setup
 	$(PY) scripts/bench_render.py
+	$(PY) scripts/bench_critic.py
 
 clean:
 	rm -rf CASES .mypy_cache .ruff_cache .pytest_cache

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import ray
-from bench_render import ensure_case, frozen_sections
+from bench_render import case_topic, ensure_case, frozen_sections
 
 from c2v.models import RenderRequest
 from c2v.tiers import Orientation, Tier
@@ -43,12 +43,12 @@ def timed_farm(requests: list[RenderRequest]) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--topic", default="Pythagorean theorem")
+    ap.add_argument("--topic", default="Binary search")
     ap.add_argument("--case", type=Path, default=None)
     ap.add_argument("--final-tier", default="h", choices=[t.value for t in Tier])
     args = ap.parse_args()
 
-    case = ensure_case(args.topic, args.case)
+    case = ensure_case(args.topic, args.case, "--use_feedback")
     sections = frozen_sections(case)
     flagged = flagged_section(case, [sid for sid, _ in sections])
 
@@ -68,7 +68,7 @@ def main() -> None:
     every = timed_farm([req(sid, c, "l") for sid, c in sections])
     at_final = timed_farm([req(flagged, code, args.final_tier)])
 
-    print(f"topic: {args.topic}  sections: {len(sections)}  flagged: section {flagged}")
+    print(f"topic: {case_topic(case)}  sections: {len(sections)}  flagged: section {flagged}")
     print(f"\n{'one feedback round':<44}{'seconds':>10}")
     print(f"{'re-render the flagged section only (l)':<44}{one:10.2f}")
     print(f"{'re-render all sections (l)':<44}{every:10.2f}")

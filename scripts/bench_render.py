@@ -32,17 +32,32 @@ from sandbox.bwrap import BwrapBackend
 from sandbox.render import OUTPUT_NAME, prepare_workdir, render_scene
 
 
+def case_topic(case: Path) -> str:
+    return Storyboard.model_validate_json((case / "storyboard.json").read_text()).topic
+
+
 def frozen_sections(case: Path) -> list[tuple[str, str]]:
     board = Storyboard.model_validate_json((case / "storyboard.json").read_text())
     return [(s.id, (case / "sections" / s.id / "final.py").read_text()) for s in board.sections]
 
 
-def ensure_case(topic: str, case: Path | None) -> Path:
+def ensure_case(topic: str, case: Path | None, *extra: str) -> Path:
     if case is not None:
         return case
     out = Path(tempfile.mkdtemp(prefix="c2v-bench-"))
     subprocess.run(
-        [sys.executable, "-m", "c2v.cli", "generate", topic, "-o", str(out), "--folder_prefix", "bench"],
+        [
+            sys.executable,
+            "-m",
+            "c2v.cli",
+            "generate",
+            topic,
+            "-o",
+            str(out),
+            "--folder_prefix",
+            "bench",
+            *extra,
+        ],
         check=True,
         stdout=subprocess.DEVNULL,
     )
@@ -82,7 +97,7 @@ def main() -> None:
         )
         for sid, code in sections
     ]
-    print(f"topic: {args.topic}  tier: {args.tier}  sections: {len(requests)}  cores: {os.cpu_count()}")
+    print(f"topic: {case_topic(case)}  tier: {args.tier}  sections: {len(requests)}  cores: {os.cpu_count()}")
 
     base = [plain_manim(r) for r in requests]
     backend = BwrapBackend()

@@ -45,7 +45,8 @@ class FeedbackLoop:
 
     def critic(self) -> Any:
         if self._critic is None:
-            self._critic = CriticActor.remote(*self.p.llm_args(), self.p.language)  # type: ignore[attr-defined]
+            args = (*self.p.llm_args(), self.p.language, self.p.final_fmt.orientation.value)
+            self._critic = CriticActor.remote(*args)  # type: ignore[attr-defined]
         return self._critic
 
     def run(self, rounds: int) -> None:

@@ -238,7 +238,8 @@ class Pipeline:
         """The next Coder actor of the pool (round robin)."""
         if not self._coders:
             n_actors = min(self.cfg.coder_actors, max(1, len(self.sections)))
-            self._coders = [CoderActor.remote(*self.llm_args(), self.language) for _ in range(n_actors)]  # type: ignore[attr-defined]
+            args = (*self.llm_args(), self.language, self.final_fmt.orientation.value)
+            self._coders = [CoderActor.remote(*args) for _ in range(n_actors)]  # type: ignore[attr-defined]
         actor = self._coders[self._next_coder % len(self._coders)]
         self._next_coder += 1
         return actor
@@ -276,7 +277,11 @@ class Pipeline:
         coder = self.coder()
         if kind is AttemptKind.generate:
             tag = CallTag(agent="coder", stage="code", topic=topic, section=run.id)
-            inputs = {"section": run.board.model_dump(mode="json"), "total": total}
+            inputs = {
+                "section": run.board.model_dump(mode="json"),
+                "total": total,
+                "layout": self.final_fmt.orientation,
+            }
             self.ask(tag, inputs, lambda: coder.write.remote(topic, run.board, total, None, None), str, then)
             return
         assert failure is not None

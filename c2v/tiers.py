@@ -64,6 +64,25 @@ class VideoFormat(BaseModel):
         )
 
 
+def layout_hint(orientation: Orientation | str) -> str:
+    """How the teaching layout looks in this orientation, for the Coder's and Critic's prompts."""
+    from sandbox.runtime.c2v_anchors import layout_for  # noqa: PLC0415 - keep import light
+
+    fmt = video_format(Tier.l, orientation)
+    area = layout_for(fmt.frame_width, fmt.frame_height).area
+    size = f"about {area.width:.1f} x {area.height:.1f} units"
+    if fmt.orientation is Orientation.portrait:
+        return (
+            "The video is portrait (9:16, for phones): the title is on top, the animation area "
+            f"(anchors A1-F6, {size}) in the middle and the lecture lines below it. Keep figures "
+            "compact, stack formulas vertically and avoid long horizontal rows."
+        )
+    return (
+        "The video is landscape (16:9): the lecture lines are in a panel on the left and the "
+        f"animation area (anchors A1-F6, {size}) is on the right."
+    )
+
+
 def video_format(tier: Tier | str, orientation: Orientation | str = Orientation.landscape) -> VideoFormat:
     t = Tier(tier)
     o = Orientation(orientation)

@@ -37,10 +37,14 @@ class PlannerActor:
 @ray.remote(**AGENT_OPTIONS)
 class CoderActor:
     def __init__(
-        self, provider: ProviderSettings | str, limiter: str | None = None, language: str = "en"
+        self,
+        provider: ProviderSettings | str,
+        limiter: str | None = None,
+        language: str = "en",
+        orientation: str = "landscape",
     ) -> None:
         gate = RayRateGate(limiter) if limiter is not None else None
-        self._coder = Coder(make_llm(provider, "coder", gate), language)
+        self._coder = Coder(make_llm(provider, "coder", gate), language, orientation)
 
     def write(
         self,
@@ -71,10 +75,14 @@ class CoderActor:
 @ray.remote(**AGENT_OPTIONS)
 class CriticActor:
     def __init__(
-        self, provider: ProviderSettings | str, limiter: str | None = None, language: str = "en"
+        self,
+        provider: ProviderSettings | str,
+        limiter: str | None = None,
+        language: str = "en",
+        orientation: str = "landscape",
     ) -> None:
         gate = RayRateGate(limiter) if limiter is not None else None
-        self._critic = Critic(make_llm(provider, "critic", gate), language)
+        self._critic = Critic(make_llm(provider, "critic", gate), language, orientation)
 
     def review(
         self,

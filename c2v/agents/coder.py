@@ -10,6 +10,7 @@ from c2v.llm.base import CallTag, LLMClient, LLMReply, Message
 from c2v.llm.parsing import apply_search_replace, extract_python, scene_class
 from c2v.models import RenderResult, StoryboardSection
 from c2v.prompts import render_prompt
+from c2v.tiers import layout_hint
 from sandbox.render import manim_version
 
 CONTEXT_LINES = 3
@@ -48,13 +49,17 @@ def _edits_to(code: str, scene_name: str) -> Callable[[str], str]:
 
 
 class Coder:
-    def __init__(self, llm: LLMClient, language: str = "en") -> None:
+    def __init__(self, llm: LLMClient, language: str = "en", orientation: str = "landscape") -> None:
         self.llm = llm
         self.language = language
+        self.orientation = orientation
 
     def _messages(self, prompt: str) -> list[Message]:
         system = render_prompt(
-            "coder_system", manim_version=manim_version(), language_rule=language_rule(self.language)
+            "coder_system",
+            manim_version=manim_version(),
+            language_rule=language_rule(self.language),
+            layout_hint=layout_hint(self.orientation),
         )
         return [Message.text("system", system), Message.text("user", prompt)]
 

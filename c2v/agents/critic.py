@@ -11,6 +11,7 @@ from c2v.llm.base import CallTag, ImagePart, LLMClient, LLMReply, Message, TextP
 from c2v.llm.parsing import extract_json
 from c2v.models import CriticReport, LayoutIssue, StoryboardSection
 from c2v.prompts import render_prompt
+from c2v.tiers import layout_hint
 
 _PLACE = re.compile(r"place_at\(\s*[\"']([A-Fa-f][1-6])[\"']")
 
@@ -21,9 +22,10 @@ def placements(code: str) -> list[tuple[int, str]]:
 
 
 class Critic:
-    def __init__(self, llm: LLMClient, language: str = "en") -> None:
+    def __init__(self, llm: LLMClient, language: str = "en", orientation: str = "landscape") -> None:
         self.llm = llm
         self.language = language
+        self.orientation = orientation
 
     def review(
         self,
@@ -44,6 +46,7 @@ class Critic:
             lint=lint,
             with_video=with_video,
             language_name=LANGUAGE_NAMES[self.language],
+            layout_hint=layout_hint(self.orientation),
         )
         parts: list[TextPart | ImagePart | VideoPart] = [TextPart(text=prompt)]
         parts += [ImagePart.from_bytes(png) for png in keyframes]

@@ -38,3 +38,15 @@ def test_planner_prompts_carry_the_language():
     Planner(llm, "zh").outline("勾股定理")
     system = llm.requests[0].messages[0].plain_text()
     assert "Simplified Chinese" in system and "20 characters" in system
+
+
+def test_coder_prompt_describes_the_portrait_layout():
+    from c2v.agents.coder import Coder
+    from c2v.models import StoryboardSection
+
+    code = "from manim import *\nclass Section1(Scene):\n    def construct(self):\n        pass\n"
+    llm = ScriptedLLM([f"```python\n{code}```"])
+    section = StoryboardSection(id="1", title="t", lecture_lines=["一行"], animations=["画一个三角形"])
+    Coder(llm, "zh", "portrait").write("勾股定理", section, 1)
+    system = llm.requests[0].messages[0].plain_text()
+    assert "portrait (9:16" in system and "Simplified Chinese" in system

@@ -164,6 +164,14 @@ class CaseDir:
     def save_final(self, section_id: str, code: str) -> None:
         write_text_atomic(self.final_code(section_id), code)
 
+    def load_history(self, section_id: str) -> list[AttemptRecord]:
+        """The attempts a section went through, as its last generate run recorded them."""
+        try:
+            data = json.loads((self.section_dir(section_id) / "history.json").read_text(encoding="utf-8"))
+            return [AttemptRecord.model_validate(item) for item in data]
+        except (FileNotFoundError, ValueError):
+            return []
+
     def save_history(self, section_id: str, history: list[AttemptRecord]) -> None:
         data = [h.model_dump(mode="json") for h in history]
         write_text_atomic(self.section_dir(section_id) / "history.json", json.dumps(data, indent=2) + "\n")

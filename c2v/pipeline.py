@@ -150,10 +150,17 @@ class Pipeline:
         if missing and not self.cfg.allow_partial:
             raise SectionsFailed(f"sections {', '.join(missing)} have no rendered code in {self.case.root}")
         self.sections = [
-            SectionRun(board=s, scene_name=scene_name_for(s.id), code=frozen_code[s.id])
+            SectionRun(
+                board=s,
+                scene_name=scene_name_for(s.id),
+                code=frozen_code[s.id],
+                history=self.case.load_history(s.id),
+            )
             for s in storyboard.sections
             if s.id in frozen_code
         ]
+        # The frozen code was paid for by earlier runs: the manifest keeps counting those calls.
+        self._used_calls = {call.key for call in self.case.all_calls()}
         self.report.sections(len(self.sections))
         self._render_frozen(self.sections)
         self._finish_timings(started)

@@ -135,6 +135,7 @@ def test_render_case_in_portrait_without_llm(case, c2v):
     info = probe_video(root / "video.mp4")
     assert (info.width, info.height) == (480, 854)
     assert sorted(p.name for p in (root / "calls").iterdir()) == calls_before
+    assert max(s["attempts"] for s in m["sections"]) == 2, "the repair history is kept"
 
 
 def test_failed_section_stops_the_run_unless_partial_is_allowed(case, c2v):

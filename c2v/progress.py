@@ -50,19 +50,23 @@ class RichReporter:
         )
         self._overall = self._progress.add_task("planning", total=None, status="")
         self._status: dict[str, str] = {}
+        self._done: set[str] = set()
         self._progress.start()
 
     def stage(self, text: str) -> None:
         self._progress.update(self._overall, description=text)
 
     def sections(self, total: int) -> None:
+        self._done.clear()
         self._progress.update(self._overall, total=total, completed=0, description="sections")
 
     def section(self, section_id: str, text: str, done: bool = False) -> None:
         self._status[section_id] = text
         shown = "  ".join(f"§{k}:{v}" for k, v in self._status.items())
         self._progress.update(self._overall, status=shown[-90:])
-        if done:
+        if done and section_id not in self._done:
+            # A section revised by the critic finishes again; count it once.
+            self._done.add(section_id)
             self._progress.advance(self._overall)
 
     def close(self) -> None:

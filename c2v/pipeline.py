@@ -161,7 +161,6 @@ class Pipeline:
         ]
         # The frozen code was paid for by earlier runs: the manifest keeps counting those calls.
         self._used_calls = {call.key for call in self.case.all_calls()}
-        self.report.sections(len(self.sections))
         self._render_frozen(self.sections)
         self._finish_timings(started)
         return self._conclude(started, storyboard_missing=missing)
@@ -410,6 +409,7 @@ class Pipeline:
     def _render_frozen(self, runs: list[SectionRun]) -> None:
         """Render each section's frozen code at the final tier, all at once; no repair."""
         self.render_fmt = self.final_fmt
+        self.report.sections(len(runs))
         for run in runs:
             request = self._request(run, run.code, self.final_fmt)
             key = render_key(request)

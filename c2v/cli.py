@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from c2v.config import RunConfig
 from c2v.errors import C2VError, ConfigError, UsageError
-from c2v.llm.offline import bundled_transcripts, find_transcript
+from c2v.llm.offline import find_transcript
 from c2v.llm.settings import CONFIG_ENV, ProviderKind, require_usable, resolve_provider
 from c2v.logs import configure_logging
 from c2v.models import Manifest, SandboxLimits, Storyboard
@@ -364,10 +364,6 @@ def main(argv: list[str] | None = None) -> None:
         )
         sys.exit(1)
     sys.exit(0)
-
-
-def bundled_topics() -> list[str]:
-    return [t.topic for t in bundled_transcripts()]
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from sandbox.runtime.c2v_anchors import FRAME_HEIGHT
+from sandbox.runtime.c2v_anchors import FRAME_HEIGHT, layout_for
 
 
 class Tier(StrEnum):
@@ -66,8 +66,6 @@ class VideoFormat(BaseModel):
 
 def layout_hint(orientation: Orientation | str) -> str:
     """How the teaching layout looks in this orientation, for the Coder's and Critic's prompts."""
-    from sandbox.runtime.c2v_anchors import layout_for  # noqa: PLC0415 - keep import light
-
     fmt = video_format(Tier.l, orientation)
     area = layout_for(fmt.frame_width, fmt.frame_height).area
     size = f"about {area.width:.1f} x {area.height:.1f} units"

@@ -9,7 +9,7 @@ import ray
 from c2v.agents.coder import Coder
 from c2v.agents.critic import Critic
 from c2v.agents.planner import Planner
-from c2v.llm.base import LLMReply
+from c2v.llm.base import LLMClient, LLMReply
 from c2v.llm.registry import make_llm
 from c2v.llm.settings import ProviderSettings
 from c2v.models import CriticReport, LayoutIssue, Outline, RenderResult, Storyboard, StoryboardSection
@@ -19,13 +19,17 @@ from cluster.limits import RayRateGate
 AGENT_OPTIONS: dict[str, Any] = {"num_cpus": 0, "max_restarts": 2, "max_task_retries": 2}
 
 
+def _model(provider: ProviderSettings | str, role: str, limiter: str | None) -> LLMClient:
+    """The role's model, pacing itself through the run's shared rate limiter (if any)."""
+    return make_llm(provider, role, RayRateGate(limiter) if limiter is not None else None)
+
+
 @ray.remote(**AGENT_OPTIONS)
 class PlannerActor:
     def __init__(
         self, provider: ProviderSettings | str, limiter: str | None = None, language: str = "en"
     ) -> None:
-        gate = RayRateGate(limiter) if limiter is not None else None
-        self._planner = Planner(make_llm(provider, "planner", gate), language)
+        self._planner = Planner(_model(provider, "planner", limiter), language)
 
     def outline(self, topic: str) -> tuple[Outline, list[LLMReply]]:
         return self._planner.outline(topic)
@@ -43,8 +47,7 @@ class CoderActor:
         language: str = "en",
         orientation: str = "landscape",
     ) -> None:
-        gate = RayRateGate(limiter) if limiter is not None else None
-        self._coder = Coder(make_llm(provider, "coder", gate), language, orientation)
+        self._coder = Coder(_model(provider, "coder", limiter), language, orientation)
 
     def write(
         self,
@@ -81,8 +84,7 @@ class CriticActor:
         language: str = "en",
         orientation: str = "landscape",
     ) -> None:
-        gate = RayRateGate(limiter) if limiter is not None else None
-        self._critic = Critic(make_llm(provider, "critic", gate), language, orientation)
+        self._critic = Critic(_model(provider, "critic", limiter), language, orientation)
 
     def review(
         self,

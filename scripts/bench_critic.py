@@ -13,16 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
-import ray
-from bench_render import case_topic, ensure_case, frozen_sections
+from bench_render import bench_request, case_topic, ensure_case, frozen_sections, timed_farm
 
-from c2v.models import RenderRequest
-from c2v.tiers import Orientation, Tier
+from c2v.tiers import Tier
 from cluster.runtime import ensure_ray
-from cluster.tasks import render_task
 
 
 def flagged_section(case: Path, ids: list[str]) -> str:
@@ -32,13 +28,6 @@ def flagged_section(case: Path, ids: list[str]) -> str:
             if review["change"] != "none":
                 return str(review["id"])
     return ids[0]
-
-
-def timed_farm(requests: list[RenderRequest]) -> float:
-    t0 = time.perf_counter()
-    outs = ray.get([render_task.remote(r, "bwrap") for r in requests])  # type: ignore[attr-defined]
-    assert all(o.result.status.value == "ok" for o in outs), [o.result.message for o in outs]
-    return time.perf_counter() - t0
 
 
 def main() -> None:
@@ -52,21 +41,11 @@ def main() -> None:
     sections = frozen_sections(case)
     flagged = flagged_section(case, [sid for sid, _ in sections])
 
-    def req(sid: str, code: str, tier: str) -> RenderRequest:
-        return RenderRequest(
-            case_id="bench",
-            section_id=sid,
-            scene_name=f"Section{sid}",
-            code=code,
-            tier=Tier(tier),
-            orientation=Orientation.landscape,
-        )
-
     ensure_ray()
     code = dict(sections)[flagged]
-    one = timed_farm([req(flagged, code, "l")])
-    every = timed_farm([req(sid, c, "l") for sid, c in sections])
-    at_final = timed_farm([req(flagged, code, args.final_tier)])
+    one = timed_farm([bench_request(flagged, code, "l")])
+    every = timed_farm([bench_request(sid, c, "l") for sid, c in sections])
+    at_final = timed_farm([bench_request(flagged, code, args.final_tier)])
 
     print(f"topic: {case_topic(case)}  sections: {len(sections)}  flagged: section {flagged}")
     print(f"\n{'one feedback round':<44}{'seconds':>10}")

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import ray
 
+from c2v.agents.coder import scene_name_for
 from c2v.models import RenderRequest, Storyboard
 from c2v.slug import slugify
 from c2v.tiers import Orientation, Tier
@@ -64,6 +65,25 @@ def ensure_case(topic: str, case: Path | None, *extra: str) -> Path:
     return out / "bench" / slugify(topic)
 
 
+def bench_request(section_id: str, code: str, tier: str) -> RenderRequest:
+    return RenderRequest(
+        case_id="bench",
+        section_id=section_id,
+        scene_name=scene_name_for(section_id),
+        code=code,
+        tier=Tier(tier),
+        orientation=Orientation.landscape,
+    )
+
+
+def timed_farm(requests: list[RenderRequest]) -> float:
+    """Seconds for the Ray render tasks to render ``requests`` all at once."""
+    t0 = time.perf_counter()
+    outs = ray.get([render_task.remote(r, "bwrap") for r in requests])  # type: ignore[attr-defined]
+    assert all(o.result.status.value == "ok" for o in outs), [o.result.message for o in outs]
+    return time.perf_counter() - t0
+
+
 def plain_manim(request: RenderRequest) -> float:
     """Manim's own CLI on the same files, no sandbox: the baseline."""
     with tempfile.TemporaryDirectory(prefix="c2v-bench-plain-") as tmp:
@@ -86,17 +106,7 @@ def main() -> None:
 
     case = ensure_case(args.topic, args.case)
     sections = frozen_sections(case)
-    requests = [
-        RenderRequest(
-            case_id="bench",
-            section_id=sid,
-            scene_name=f"Section{sid}",
-            code=code,
-            tier=Tier(args.tier),
-            orientation=Orientation.landscape,
-        )
-        for sid, code in sections
-    ]
+    requests = [bench_request(sid, code, args.tier) for sid, code in sections]
     print(f"topic: {case_topic(case)}  tier: {args.tier}  sections: {len(requests)}  cores: {os.cpu_count()}")
 
     base = [plain_manim(r) for r in requests]
@@ -110,10 +120,7 @@ def main() -> None:
     t0 = time.perf_counter()
     ensure_ray()
     ray_start = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    outs = ray.get([render_task.remote(r, "bwrap") for r in requests])  # type: ignore[attr-defined]
-    farm = time.perf_counter() - t0
-    assert all(o.result.status.value == "ok" for o in outs)
+    farm = timed_farm(requests)
 
     print(f"\n{'section':>8} {'plain manim s':>14} {'c2v sandbox s':>14} {'overhead s':>11} {'ratio':>7}")
     for r, b, s in zip(requests, base, boxed, strict=True):

@@ -23,7 +23,9 @@
     ├── RenderError                a section could not be rendered
     │   └── SectionsFailed         sections never rendered; the run stops (names them)
     ├── StitchError                the sections could not be joined into one video
-    └── ClusterError               Ray could not be started, joined or asked for resources
+    ├── StorageError               a finished case could not be published (copy or S3 upload)
+    ├── ClusterError               Ray could not be started, joined or asked for resources
+    └── BatchFailed                topics of a batch failed (the others finished; batch.json says which)
 
 Model mistakes (unparsable replies, Manim tracebacks) are data fed back to the model;
 these exceptions are raised only when c2v cannot go on. Every message is one line that
@@ -126,5 +128,13 @@ class StitchError(C2VError, RuntimeError):
     pass
 
 
+class StorageError(C2VError, RuntimeError):
+    pass
+
+
 class ClusterError(C2VError, RuntimeError):
+    pass
+
+
+class BatchFailed(C2VError, RuntimeError):
     pass

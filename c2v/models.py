@@ -99,11 +99,12 @@ class RenderStatus(StrEnum):
     timeout = "timeout"
     oom = "oom"
     killed = "killed"
+    policy = "policy"  # the scene tried something the sandbox forbids (network, host files, disk)
     infra_error = "infra_error"
 
     def is_models_fault(self) -> bool:
         """True when the repair loop should hand the outcome back to the Coder."""
-        return self in {RenderStatus.code_error, RenderStatus.timeout, RenderStatus.oom}
+        return self in {RenderStatus.code_error, RenderStatus.timeout, RenderStatus.oom, RenderStatus.policy}
 
 
 class SandboxLimits(Strict):
@@ -113,6 +114,10 @@ class SandboxLimits(Strict):
     file_mb: int = Field(default=2048, gt=1)
     processes: int = Field(default=512, gt=8)
     tmp_mb: int = Field(default=512, gt=1)
+    #: Everything the scene may write into its work dir (media, caches), all files together.
+    workdir_mb: int = Field(default=4096, gt=16)
+    #: CPUs the sandbox may use at once (a container's CPU quota; Ray reserves the same).
+    cpus: float = Field(default=1.0, gt=0)
 
 
 class RenderRequest(Strict):
@@ -125,6 +130,9 @@ class RenderRequest(Strict):
     tier: Tier
     orientation: Orientation
     limits: SandboxLimits = Field(default_factory=SandboxLimits)
+    #: Log ids only (bound to the render task's log lines), never part of the render key.
+    batch_id: str = ""
+    attempt: int = Field(default=0, ge=0)
 
 
 class IssueSeverity(StrEnum):
@@ -282,6 +290,31 @@ class RunCounters(Strict):
     renders_reused: int = 0
 
 
+class PublishedObject(Strict):
+    """One file of a published case, as a reader of the published manifest finds it."""
+
+    name: str  # path relative to the case folder: "video.mp4", "sections/1/video.mp4"
+    key: str  # where it lives in the storage: the S3 object key, or the file's absolute path
+    size: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    url: str | None = None  # a link that downloads it (presigned https, or file://)
+
+
+class Publication(Strict):
+    """Where a case was published; only objects that were complete and verified are named."""
+
+    storage: str  # the storage's describe(): never credentials
+    batch: str
+    slug: str
+    location: str  # s3://bucket/prefix/batch/slug, or the folder the case was copied to
+    manifest_key: str
+    manifest_url: str | None = None
+    video_url: str | None = None
+    objects: list[PublishedObject] = Field(default_factory=list)
+    published_at: str
+    url_expires_at: str | None = None  # presigned links stop working after this (UTC, ISO 8601)
+
+
 class Manifest(Strict):
     topic: str
     slug: str
@@ -304,3 +337,5 @@ class Manifest(Strict):
     manim_version: str
     c2v_version: str
     created_at: str
+    #: Set once the case was published (``c2v.storage``); links for ``c2v status``.
+    published: Publication | None = None

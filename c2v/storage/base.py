@@ -1,0 +1,158 @@
+"""What every storage backend shares: the protocol, its result, and what a case publishes.
+
+A published case is read by people and programs that trust its ``manifest.json``: every
+backend writes the other files first and the manifest last, and removes the previous
+manifest before it replaces any file, so a manifest only ever names complete files.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from pydantic import ValidationError
+
+from c2v.errors import ConfigError, StorageError
+from c2v.fsio import write_model_atomic
+from c2v.models import Manifest, Publication
+
+MANIFEST = "manifest.json"
+_SECTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
+_CONTENT_TYPES = {
+    ".mp4": "video/mp4",
+    ".json": "application/json",
+    ".py": "text/x-python; charset=utf-8",
+}
+
+
+class PublishedCase(Publication):
+    """What ``publish_case`` returns: the publication, and whether files were copied."""
+
+    copied: bool
+
+    def publication(self) -> Publication:
+        return Publication.model_validate(self.model_dump(exclude={"copied"}))
+
+
+@runtime_checkable
+class Storage(Protocol):
+    def describe(self) -> str:
+        """Where cases go, for logs and the manifest; never credentials."""
+        ...
+
+    def publish_case(self, case_root: Path, batch: str, slug: str) -> PublishedCase:
+        """Publish a finished case folder as ``<batch>/<slug>/`` and return what was published."""
+        ...
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    name: str  # path relative to the case folder, "/"-separated: also the published name
+    source: Path
+    content_type: str
+
+
+@dataclass(frozen=True)
+class CasePlan:
+    """The files of one finished case, read from its manifest (the manifest itself not included)."""
+
+    root: Path
+    manifest: Manifest
+    files: list[CaseFile]
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / MANIFEST
+
+
+def check_component(value: str, what: str) -> str:
+    """A batch name or slug becomes one path component (and one S3 key segment): no traversal."""
+    text = unicodedata.normalize("NFC", value)
+    bad = (
+        not text
+        or text in {".", ".."}
+        or len(text) > 120
+        or any(ch in text for ch in "/\\")
+        or any(unicodedata.category(ch).startswith(("C", "Z")) for ch in text)
+    )
+    if bad:
+        raise ConfigError(
+            f"{what} {value!r} cannot name a published folder: use letters, digits, '.', '_', '-'"
+        )
+    return text
+
+
+def plan_case(case_root: Path) -> CasePlan:
+    """Read the case's manifest and list the files it publishes; a missing file stops the publish."""
+    root = case_root.resolve()
+    manifest_path = root / MANIFEST
+    try:
+        manifest = Manifest.model_validate_json(manifest_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StorageError(f"cannot publish {root}: it has no {MANIFEST} (the run did not finish)") from None
+    except OSError as exc:
+        raise StorageError(f"cannot publish {root}: cannot read {MANIFEST}: {exc.strerror}") from exc
+    except ValidationError as exc:
+        raise StorageError(
+            f"cannot publish {root}: {MANIFEST} is not a c2v manifest ({exc.error_count()} errors)"
+        ) from exc
+
+    files: list[CaseFile] = []
+    if manifest.video:
+        files.append(_case_file(root, "video.mp4", manifest.video))
+    files.append(_case_file(root, "storyboard.json", "storyboard.json"))
+    files.append(_case_file(root, "outline.json", "outline.json"))
+    for section in manifest.sections:
+        if not section.video:
+            continue
+        if not _SECTION_ID.match(section.id):
+            raise StorageError(f"cannot publish {root}: section id {section.id!r} is not a safe name")
+        files.append(_case_file(root, f"sections/{section.id}/video.mp4", section.video))
+        final = f"sections/{section.id}/final.py"
+        if (root / final).is_file():
+            files.append(_case_file(root, final, final))
+    return CasePlan(root=root, manifest=manifest, files=files)
+
+
+def _case_file(root: Path, name: str, relative: str) -> CaseFile:
+    source = (root / relative).resolve()
+    if not source.is_relative_to(root):
+        raise StorageError(f"cannot publish {root}: {relative!r} points outside the case folder")
+    if not source.is_file():
+        raise StorageError(f"cannot publish {root}: {relative} is missing")
+    return CaseFile(name=name, source=source, content_type=content_type(name))
+
+
+def content_type(name: str) -> str:
+    return _CONTENT_TYPES.get(Path(name).suffix, "application/octet-stream")
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def forget_publication(plan: CasePlan, location: str) -> None:
+    """Drop the case's record of a publication at ``location`` once its manifest is removed.
+
+    Called when a new publish to the same place begins, so that ``c2v status`` never shows
+    links to a publication that a failed republish left without its manifest.
+    """
+    if plan.manifest.published is None or plan.manifest.published.location != location:
+        return
+    try:
+        write_model_atomic(plan.manifest_path, plan.manifest.model_copy(update={"published": None}))
+    except OSError as exc:
+        raise StorageError(f"cannot update {plan.manifest_path}: {exc.strerror}") from exc
+
+
+def published_manifest(plan: CasePlan, publication: Publication) -> Manifest:
+    return plan.manifest.model_copy(update={"published": publication})
+
+
+def manifest_bytes(manifest: Manifest) -> bytes:
+    """The same bytes ``write_model_atomic`` writes, so local and published copies compare equal."""
+    return (manifest.model_dump_json(indent=2) + "\n").encode("utf-8")

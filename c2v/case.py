@@ -27,7 +27,13 @@ from c2v.fsio import write_bytes_atomic, write_model_atomic, write_text_atomic
 from c2v.llm.base import CallTag, LLMReply
 from c2v.models import AttemptRecord, RenderResult, RenderStatus, Strict
 
-CACHEABLE = {RenderStatus.ok, RenderStatus.code_error, RenderStatus.timeout, RenderStatus.oom}
+CACHEABLE = {
+    RenderStatus.ok,
+    RenderStatus.code_error,
+    RenderStatus.timeout,
+    RenderStatus.oom,
+    RenderStatus.policy,
+}
 
 
 class CallRecord(Strict):
@@ -76,6 +82,16 @@ class CaseDir:
         self._lock_fd = fd
         for stale in self.root.rglob(".*.part"):
             stale.unlink(missing_ok=True)
+
+    def unlock(self) -> None:
+        """Give the case back before this process ends (a batch runs many cases in one process).
+
+        The lock is an ``flock`` on an open file: the kernel also drops it when the process
+        dies, even by SIGKILL, so a killed run never leaves a stale lock behind.
+        """
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the only descriptor releases the flock
+            self._lock_fd = None
 
     # -- fixed files ----------------------------------------------------------------------
     @property

@@ -143,6 +143,18 @@ def _sandbox() -> Row:
     return Row("sandbox (bubblewrap)", "", OK, "namespaces work; no network, empty environment")
 
 
+def _docker_sandbox() -> Row:
+    from sandbox.backends import make_backend  # noqa: PLC0415
+
+    backend = make_backend("docker")
+    reason = backend.unavailable_reason()
+    if reason is not None:
+        # Not blocking: --sandbox auto falls back to bubblewrap.
+        return Row("sandbox (docker)", "", FAIL, reason)
+    image = getattr(backend, "image", "")
+    return Row("sandbox (docker)", "", OK, f"engine answers, image {image}; --sandbox auto uses it")
+
+
 def _ray(address: str | None) -> Row:
     import ray  # noqa: PLC0415 - heavy; only when checked
 
@@ -172,6 +184,7 @@ def system_rows(ray_address: str | None) -> list[Row]:
         _fonts,
         lambda: _module("PyAV", "av"),
         _sandbox,
+        _docker_sandbox,
         lambda: _ray(ray_address),
     ]
     return [check() for check in checks]

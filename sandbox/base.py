@@ -6,6 +6,7 @@ ended. It knows nothing about Manim; what runs inside is :mod:`sandbox.render`'s
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -27,15 +28,37 @@ class ProcessOutcome:
     stderr_tail: str
     wall_s: float
     infra_error: str = ""
+    #: The kernel's OOM killer ended it (a container's memory limit); rlimits raise MemoryError instead.
+    oom_killed: bool = False
+    #: Why the backend stopped a scene that broke a rule it enforces from outside (disk quota).
+    policy_violation: str = ""
 
 
 class SandboxBackend(Protocol):
     name: str
+    #: The Python interpreter, as a path inside the sandbox, that runs Manim.
+    python: str
 
     def unavailable_reason(self) -> str | None:
         """None when the backend can run here, else one line saying why not and how to fix it."""
 
     def run(
-        self, workdir: Path, argv: list[str], env: dict[str, str], limits: SandboxLimits
+        self,
+        workdir: Path,
+        argv: list[str],
+        env: dict[str, str],
+        limits: SandboxLimits,
+        labels: dict[str, str] | None = None,
     ) -> ProcessOutcome:
-        """Run ``argv`` with ``workdir`` as its only writable place (seen at INSIDE_WORKDIR)."""
+        """Run ``argv`` with ``workdir`` as its only writable place (seen at INSIDE_WORKDIR).
+
+        ``labels`` name the run (case, section) wherever the backend can attach them.
+        """
+
+
+def chown_tree(root: Path, uid: int) -> None:
+    """Hand a prepared work dir to the sandbox's unprivileged uid (links not followed)."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        os.chown(dirpath, uid, uid)
+        for name in dirnames + filenames:
+            os.chown(Path(dirpath) / name, uid, uid, follow_symlinks=False)

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import IO
 
 from c2v.models import SandboxLimits
-from sandbox.base import INSIDE_WORKDIR, ProcessOutcome
+from sandbox.base import INSIDE_WORKDIR, ProcessOutcome, chown_tree
+from sandbox.quota import DiskWatch
 
 #: When c2v runs as root, each sandbox runs as its own unprivileged uid from this range,
 #: so RLIMIT_NPROC (counted per uid) bounds one scene without starving its neighbours.
@@ -71,6 +72,8 @@ class _Tail:
 
 class BwrapBackend:
     name = "bwrap"
+    #: The host virtualenv's python (not its resolved target), so site-packages is found.
+    python = str(Path(sys.prefix) / "bin" / "python")
 
     def __init__(self, bwrap: str | None = None) -> None:
         self._bwrap = bwrap or shutil.which("bwrap") or ""
@@ -158,11 +161,16 @@ class BwrapBackend:
         return args + argv
 
     def run(
-        self, workdir: Path, argv: list[str], env: dict[str, str], limits: SandboxLimits
+        self,
+        workdir: Path,
+        argv: list[str],
+        env: dict[str, str],
+        limits: SandboxLimits,
+        labels: dict[str, str] | None = None,
     ) -> ProcessOutcome:
         uid = sandbox_uid()
         if os.geteuid() == 0:
-            _chown_tree(workdir, uid)
+            chown_tree(workdir, uid)
         cmd = self.command(workdir, argv, env, limits, uid)
         started = time.monotonic()
         try:
@@ -180,16 +188,17 @@ class BwrapBackend:
         assert proc.stdout is not None and proc.stderr is not None
         out, err = _Tail(proc.stdout), _Tail(proc.stderr)
         timed_out = False
+        quota = DiskWatch(workdir, limits.workdir_mb * 1024 * 1024, lambda: _kill_group(proc.pid))
         try:
-            proc.wait(timeout=limits.wall_s)
+            with quota:
+                proc.wait(timeout=limits.wall_s)
         except subprocess.TimeoutExpired:
             timed_out = True
         finally:
             # This reaches bwrap only: its pid-1 is in a session of its own (--new-session).
             # --die-with-parent kills that pid-1 as bwrap dies, and with it every process in
             # the sandbox's pid namespace, however the scene detached them.
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
+            _kill_group(proc.pid)
             proc.wait()
         wall = time.monotonic() - started
         code = proc.returncode
@@ -200,7 +209,13 @@ class BwrapBackend:
             stdout_tail=out.text(),
             stderr_tail=err.text(),
             wall_s=wall,
+            policy_violation=quota.exceeded,
         )
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 def sandbox_uid() -> int:
@@ -218,10 +233,3 @@ def _apply_limits(limits: SandboxLimits) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb * mb, limits.file_mb * mb))
     resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
-def _chown_tree(root: Path, uid: int) -> None:
-    for dirpath, dirnames, filenames in os.walk(root):
-        os.chown(dirpath, uid, uid)
-        for name in dirnames + filenames:
-            os.chown(Path(dirpath) / name, uid, uid, follow_symlinks=False)

@@ -14,6 +14,18 @@ _SCENE_FRAME = re.compile(r'File "(?:/sandbox/)?scene\.py", line (\d+)')
 _RICH_SCENE_FRAME = re.compile(r"scene\.py:(\d+)")
 _OOM_MARKERS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc", "out of memory")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+#: Errors a scene gets only by reaching for what the sandbox withholds: the network (no
+#: route, refused, no DNS), host files (permission denied, read-only file system), privileges.
+#: Only OS-level exceptions count; a scene's own RuntimeError quoting one stays a code error.
+_OS_ERROR = re.compile(
+    r"^(?:[\w.]+\.)?(?:OSError|IOError|PermissionError|ConnectionError|ConnectionRefusedError"
+    r"|ConnectionResetError|gaierror|herror)\b"
+)
+_FORBIDDEN = re.compile(
+    r"\[Errno (?:1|13|30|99|101|111|113|-2|-3|-5)\]"
+    r"|Temporary failure in name resolution|Name or service not known|Network is unreachable"
+    r"|Read-only file system|Permission denied|Operation not permitted"
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,10 @@ def last_error_message(traceback: str) -> str:
 def classify(outcome: ProcessOutcome, video_ok: bool) -> Classified:
     if outcome.infra_error:
         return Classified(RenderStatus.infra_error, outcome.infra_error)
+    if outcome.policy_violation:
+        return Classified(RenderStatus.policy, outcome.policy_violation)
+    if outcome.oom_killed:
+        return Classified(RenderStatus.oom, "scene ran out of memory (killed at the memory limit)")
     if outcome.timed_out:
         return Classified(RenderStatus.timeout, f"render did not finish within {outcome.wall_s:.0f} s")
     tb = extract_traceback(outcome.stderr_tail)
@@ -67,10 +83,13 @@ def classify(outcome: ProcessOutcome, video_ok: bool) -> Classified:
     if any(marker in outcome.stderr_tail for marker in _OOM_MARKERS):
         return Classified(RenderStatus.oom, "scene ran out of memory", tb, error_line(tb))
     if tb:
-        return Classified(RenderStatus.code_error, last_error_message(tb), tb, error_line(tb))
+        message = last_error_message(tb)
+        if _OS_ERROR.match(message) and _FORBIDDEN.search(message):
+            return Classified(RenderStatus.policy, f"forbidden in the sandbox: {message}", tb, error_line(tb))
+        return Classified(RenderStatus.code_error, message, tb, error_line(tb))
     if outcome.exit_code == 0:
         return Classified(RenderStatus.code_error, "manim exited cleanly but wrote no valid video")
-    if outcome.exit_code in (126, 127) or "bwrap:" in outcome.stderr_tail[-2000:]:
+    if outcome.exit_code in (125, 126, 127) or "bwrap:" in outcome.stderr_tail[-2000:]:
         tail = outcome.stderr_tail.strip().splitlines()
         return Classified(RenderStatus.infra_error, f"sandbox failed to start: {tail[-1] if tail else ''}")
     tail = outcome.stderr_tail.strip().splitlines()

@@ -13,7 +13,6 @@ import importlib.metadata
 import json
 import os
 import stat
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -99,9 +98,8 @@ def prepare_workdir(work: Path, request: RenderRequest) -> None:
         (work / name).write_bytes((_runtime_dir() / name).read_bytes())
 
 
-def manim_argv(request: RenderRequest) -> list[str]:
-    # The virtualenv's python (not its resolved target) so site-packages is found.
-    python = str(Path(sys.prefix) / "bin" / "python")
+def manim_argv(request: RenderRequest, python: str) -> list[str]:
+    """Manim's CLI for one section; ``python`` is the interpreter's path inside the sandbox."""
     return [
         python,
         "c2v_manim.py",
@@ -173,7 +171,9 @@ def render_scene(
     with tempfile.TemporaryDirectory(prefix="c2v-render-", dir=scratch) as tmp:
         work = Path(tmp) / "work"
         prepare_workdir(work, request)
-        outcome = backend.run(work, manim_argv(request), dict(SCENE_ENV), request.limits)
+        labels = {"c2v.case": request.case_id, "c2v.section": request.section_id}
+        argv = manim_argv(request, backend.python)
+        outcome = backend.run(work, argv, dict(SCENE_ENV), request.limits, labels)
         video_path = _find_video(work) if outcome.exit_code == 0 and not outcome.timed_out else None
         data = _read_no_follow(video_path) if video_path is not None else None
         # Probe the very bytes that are returned, never the path the scene controlled.

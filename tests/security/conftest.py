@@ -1,5 +1,6 @@
-"""Shared fixtures for the hostile-scene corpus: the real backend, unique markers, a
-process watcher, and a summary table printed at the end of the session."""
+"""Shared fixtures for the hostile-scene corpus: the real backends (bubblewrap and Docker,
+every attack runs on both), unique markers, a process watcher, a check that no container
+is left behind, and a summary table printed at the end of the session."""
 
 from __future__ import annotations
 
@@ -16,9 +17,16 @@ from pathlib import Path
 import pytest
 
 from c2v.models import RenderRequest, SandboxLimits
-from sandbox.base import ProcessOutcome
+from sandbox.backends import make_backend
+from sandbox.base import ProcessOutcome, SandboxBackend
 from sandbox.bwrap import BwrapBackend
 from sandbox.render import RenderOutput, render_scene
+
+#: Every attack runs against each backend; Docker ones carry the ``docker`` marker too.
+BACKEND_PARAMS = [
+    pytest.param("bwrap", id="bwrap"),
+    pytest.param("docker", id="docker", marks=pytest.mark.docker),
+]
 
 #: (attack, backend, outcome, seconds), printed by pytest_terminal_summary.
 _ROWS: list[tuple[str, str, str, float]] = []
@@ -46,33 +54,60 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 class RecordingBackend:
     """The real backend, keeping the raw ProcessOutcome of the last run for assertions."""
 
-    def __init__(self, inner: BwrapBackend) -> None:
+    def __init__(self, inner: SandboxBackend) -> None:
         self._inner = inner
         self.name = inner.name
+        self.python = inner.python
         self.last: ProcessOutcome | None = None
 
     def unavailable_reason(self) -> str | None:
         return self._inner.unavailable_reason()
 
     def run(
-        self, workdir: Path, argv: list[str], env: dict[str, str], limits: SandboxLimits
+        self,
+        workdir: Path,
+        argv: list[str],
+        env: dict[str, str],
+        limits: SandboxLimits,
+        labels: dict[str, str] | None = None,
     ) -> ProcessOutcome:
-        self.last = self._inner.run(workdir, argv, env, limits)
+        self.last = self._inner.run(workdir, argv, env, limits, labels)
         return self.last
+
+
+def _usable(name: str) -> SandboxBackend:
+    backend = make_backend(name)
+    reason = backend.unavailable_reason()
+    if reason is not None:
+        pytest.fail(f"{name} sandbox unavailable (make test sets it up): {reason}")
+    return backend
 
 
 @pytest.fixture(scope="session")
 def bwrap_backend() -> BwrapBackend:
-    backend = BwrapBackend()
-    reason = backend.unavailable_reason()
-    if reason is not None:
-        pytest.fail(f"bubblewrap backend unavailable (make test installs it): {reason}")
+    backend = _usable("bwrap")
+    assert isinstance(backend, BwrapBackend)
     return backend
 
 
+@pytest.fixture(scope="session", params=BACKEND_PARAMS)
+def sandbox_backend(request: pytest.FixtureRequest) -> SandboxBackend:
+    """Each real backend in turn; a test using it runs once per backend."""
+    return _usable(request.param)
+
+
 @pytest.fixture
-def backend(bwrap_backend: BwrapBackend) -> RecordingBackend:
-    return RecordingBackend(bwrap_backend)
+def backend(sandbox_backend: SandboxBackend) -> RecordingBackend:
+    return RecordingBackend(sandbox_backend)
+
+
+def leftover_containers(case_id: str) -> list[str]:
+    """Containers (running or not) that a render for ``case_id`` left behind."""
+    import docker
+
+    client = docker.from_env()
+    found = client.containers.list(all=True, filters={"label": f"c2v.case={case_id}"})
+    return [f"{c.short_id} ({c.status})" for c in found]
 
 
 @pytest.fixture
@@ -124,6 +159,8 @@ def render(backend: RecordingBackend, marker: str, tmp_path: Path) -> RenderFn:
         elapsed = time.monotonic() - started
         assert backend.last is not None
         record_row(attack, backend.name, out.result.status.value, elapsed)
+        if backend.name == "docker":
+            assert leftover_containers(request.case_id) == [], "a sandbox container outlived its render"
         return Rendered(out=out, outcome=backend.last, elapsed_s=elapsed)
 
     return _render

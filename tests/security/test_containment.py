@@ -1,4 +1,4 @@
-"""Hostile Manim scenes against the real bubblewrap backend, through ``render_scene``.
+"""Hostile Manim scenes against the real backends (bubblewrap and Docker), through ``render_scene``.
 
 Every scene here is a real scene file (``from manim import *``, ``class Section1(Scene)``)
 with an attack in ``construct`` or at module level. Each test is built so that a leak
@@ -33,6 +33,7 @@ import pytest
 
 import sandbox
 from c2v.models import RenderRequest, RenderStatus, SandboxLimits
+from sandbox.base import SandboxBackend
 from sandbox.bwrap import TAIL_BYTES, BwrapBackend
 from sandbox.render import RenderOutput, render_scene
 
@@ -89,7 +90,7 @@ class Section1(Scene):
 
 
 @pytest.fixture(scope="module")
-def benign(bwrap_backend: BwrapBackend) -> RenderOutput:
+def benign(sandbox_backend: SandboxBackend) -> RenderOutput:
     """A real render of a harmless scene (rendered once per module)."""
     started = time.monotonic()
     out = render_scene(
@@ -102,10 +103,10 @@ def benign(bwrap_backend: BwrapBackend) -> RenderOutput:
             orientation="landscape",
             limits=SandboxLimits(wall_s=60),
         ),
-        bwrap_backend,
+        sandbox_backend,
     )
     record_row(
-        "sanity: benign scene", bwrap_backend.name, out.result.status.value, time.monotonic() - started
+        "sanity: benign scene", sandbox_backend.name, out.result.status.value, time.monotonic() - started
     )
     return out
 
@@ -469,6 +470,77 @@ def test_never_ending_scene_times_out(render: RenderFn, marker: str, watch: Proc
     assert r.out.result.wall_s < wall + 5
     assert watch.started_by_scene(), "the scene's sleeper was never seen: the check below would be vacuous"
     assert wait_until_gone(marker) == {}
+
+
+SPIN = """
+import threading
+from manim import *
+
+def spin():
+    x = 0
+    while True:
+        x += 1
+
+class Section1(Scene):
+    def construct(self):
+        for _ in range(4):
+            threading.Thread(target=spin, daemon=True).start()
+        spin()
+"""
+
+
+def test_cpu_spin_past_the_timeout_is_stopped(render: RenderFn) -> None:
+    wall = 8.0
+    r = render("CPU spin, 5 threads, past the timeout", scene(SPIN), SandboxLimits(wall_s=wall))
+    assert r.out.result.status is RenderStatus.timeout, r.out.result
+    assert r.elapsed_s < wall + 5
+
+
+SLEEP_FOREVER = """
+import time
+from manim import *
+
+class Section1(Scene):
+    def construct(self):
+        time.sleep(10 ** 6)
+"""
+
+
+def test_sleeping_forever_times_out(render: RenderFn) -> None:
+    wall = 6.0
+    r = render("sleep forever", scene(SLEEP_FOREVER), SandboxLimits(wall_s=wall))
+    assert r.out.result.status is RenderStatus.timeout, r.out.result
+    assert r.elapsed_s < wall + 5
+
+
+# --- 5b. filling the disk ------------------------------------------------------------------------
+FILL_DISK = """
+import os
+from manim import *
+
+class Section1(Scene):
+    def construct(self):
+        chunk = os.urandom(4 * 1024 * 1024)
+        n = 0
+        while True:  # many files, each under the per-file limit
+            with open(f"/sandbox/fill-{n}.bin", "wb") as fh:
+                for _ in range(4):
+                    fh.write(chunk)
+            n += 1
+"""
+
+
+def test_filling_the_disk_is_stopped(render: RenderFn, tmp_path: Path, marker: str) -> None:
+    limits = SandboxLimits(wall_s=60, workdir_mb=128, file_mb=32)
+    free_before = shutil.disk_usage(tmp_path).free
+    r = render("fill the disk (workdir_mb=128)", scene(FILL_DISK), limits)
+    res = r.out.result
+    assert res.status is RenderStatus.policy, res
+    assert "128 MB" in res.message
+    assert r.elapsed_s < 30, "the quota did not stop the scene promptly"
+    # The work dir went away with the render: the host got its space back.
+    assert list((tmp_path / f"scratch-{marker}").iterdir()) == []
+    assert shutil.disk_usage(tmp_path).free > free_before - 64 * 1024 * 1024
 
 
 # --- 6. background process meant to outlive the render ------------------------------------------

@@ -65,3 +65,43 @@ def test_sandbox_start_failure_is_infra():
     )
     assert c.status is RenderStatus.infra_error
     assert classify(outcome(infra_error="cannot start bwrap"), False).status is RenderStatus.infra_error
+
+
+def _tb(last: str) -> str:
+    return TB.rsplit("\n", 2)[0] + "\n" + last + "\n"
+
+
+def test_forbidden_os_errors_are_policy():
+    for last in (
+        "PermissionError: [Errno 13] Permission denied: '/etc/passwd'",
+        "OSError: [Errno 30] Read-only file system: '/usr/x'",
+        "OSError: [Errno 101] Network is unreachable",
+        "ConnectionRefusedError: [Errno 111] Connection refused",
+        "socket.gaierror: [Errno -3] Temporary failure in name resolution",
+    ):
+        c = classify(outcome(stderr_tail=_tb(last)), video_ok=False)
+        assert c.status is RenderStatus.policy, last
+        assert c.message == f"forbidden in the sandbox: {last}"
+        assert c.error_line == 14
+        assert c.status.is_models_fault()
+
+
+def test_a_scene_error_quoting_an_os_error_stays_a_code_error():
+    last = "RuntimeError: probe: [Errno 101] Network is unreachable"
+    assert classify(outcome(stderr_tail=_tb(last)), video_ok=False).status is RenderStatus.code_error
+    missing = "FileNotFoundError: [Errno 2] No such file or directory: 'pic.png'"
+    assert classify(outcome(stderr_tail=_tb(missing)), video_ok=False).status is RenderStatus.code_error
+
+
+def test_backend_verdicts_win_over_the_exit_code():
+    quota = classify(outcome(signal=9, exit_code=None, policy_violation="wrote more than 64 MB"), False)
+    assert (quota.status, quota.message) == (RenderStatus.policy, "wrote more than 64 MB")
+    oom = classify(outcome(exit_code=137, oom_killed=True), video_ok=False)
+    assert oom.status is RenderStatus.oom
+    infra = classify(outcome(infra_error="docker failed", policy_violation="x"), video_ok=False)
+    assert infra.status is RenderStatus.infra_error
+
+
+def test_container_start_failure_is_infra():
+    c = classify(outcome(exit_code=125, stderr_tail="docker: Error response from daemon"), video_ok=False)
+    assert c.status is RenderStatus.infra_error

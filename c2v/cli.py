@@ -1,4 +1,4 @@
-"""The ``c2v`` command line: generate, demo, render.
+"""The ``c2v`` command line: generate, demo, render, batch, status, submit.
 
 Code2Video's spellings (``--knowledge_point``, ``--API``, ``--video_quality``, ...) are
 accepted beside c2v's own. Usage errors exit with code 2, runtime errors with 1; either way
@@ -18,7 +18,7 @@ import click
 from pydantic import ValidationError
 
 from c2v.config import RunConfig
-from c2v.errors import C2VError, ConfigError, UsageError
+from c2v.errors import BatchFailed, C2VError, ClusterError, ConfigError, UsageError
 from c2v.llm.offline import find_transcript
 from c2v.llm.settings import CONFIG_ENV, ProviderKind, require_usable, resolve_provider
 from c2v.logs import configure_logging
@@ -47,7 +47,12 @@ def _render_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--allow-partial", "--allow_partial", is_flag=True, help="Stitch what rendered; list the rest."
         ),
         click.option(
-            "--sandbox", default="bwrap", show_default=True, help="Sandbox backend for generated code."
+            "--sandbox",
+            type=click.Choice(["auto", "docker", "bwrap"]),
+            default="auto",
+            show_default=True,
+            help="Where generated code runs: a hardened Docker container, bubblewrap, or "
+            "auto (Docker when the engine answers and the sandbox image exists, else bubblewrap).",
         ),
         click.option(
             "--render-timeout",
@@ -58,6 +63,16 @@ def _render_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Wall-clock seconds one section render may take.",
         ),
         click.option("--ray-address", envvar="RAY_ADDRESS", default=None, help="Join this Ray cluster."),
+        click.option(
+            "--render-pools",
+            "--render_pools",
+            "render_pools",
+            type=click.Path(path_type=Path, dir_okay=False),
+            default=None,
+            help="JSON file of Ray resources per tier, e.g. "
+            '{"k": {"num_gpus": 1, "resources": {"render_gpu": 1}}} (default: $C2V_RENDER_POOLS, '
+            "else 1 CPU per render).",
+        ),
         click.option("--log-json", is_flag=True, help="Structured JSON log lines on stderr."),
     ]
     for option in reversed(options):
@@ -225,7 +240,7 @@ def render(case_dir: Path, **opts: Any) -> None:
         max_regenerate_tries=0,
         **opts,
     )
-    _prepare(cfg, opts["log_json"])
+    cfg = _prepare(cfg, opts["log_json"])
     reporter = _reporter(opts["log_json"])
     try:
         manifest = Pipeline(cfg, case, reporter).rerender(board, frozen)
@@ -256,6 +271,160 @@ def doctor(api: str, api_config: Path | None, timeout: float, ray_address: str |
         sys.exit(code)
 
 
+@cli.command()
+@click.argument("topics_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--knowledge-file",
+    "--knowledge_file",
+    "knowledge_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Same as TOPICS_FILE (Code2Video's spelling).",
+)
+@click.option(
+    "--max-concepts",
+    "--max_concepts",
+    type=click.IntRange(min=-1),
+    default=-1,
+    show_default=True,
+    help="Run the first N topics of the file; -1 runs all of them.",
+)
+@click.option(
+    "--parallel-groups",
+    "--parallel_groups",
+    "--parallel_group_num",
+    "parallel_groups",
+    type=click.IntRange(1, 256),
+    default=3,
+    show_default=True,
+    help="Topics in flight at once (each one's sections render in parallel on Ray).",
+)
+@click.option(
+    "--batch-id",
+    "--batch_id",
+    default=None,
+    help="Name of the batch (logs, published folder); default: <folder-prefix>-<topics file name>, "
+    "so the same command resumes the same batch.",
+)
+@click.option(
+    "--storage",
+    default=None,
+    help="Publish each finished case to a folder or s3://bucket/prefix as <batch-id>/<slug>/.",
+)
+@click.option(
+    "--s3-endpoint-url",
+    "--s3_endpoint_url",
+    default=None,
+    help="S3-compatible endpoint for --storage s3://... (MinIO, Ceph, ...).",
+)
+@click.option(
+    "--num-cpus",
+    "--num_cpus",
+    type=click.IntRange(1, 4096),
+    envvar="C2V_NUM_CPUS",
+    default=None,
+    help="CPUs of the embedded Ray instance (default: all; ignored when joining a cluster).",
+)
+@_generate_options
+@_render_options
+def batch(topics_file: Path | None, knowledge_file: Path | None, **opts: Any) -> None:
+    """Generate a video for every topic of TOPICS_FILE (a JSON list, e.g. MMMC's topics.json).
+
+    Re-running the same command resumes: finished topics are skipped, unfinished ones replay
+    their stored LLM calls and renders. Writes <output>/<prefix>/batch.json and batch.md;
+    exits 1 if any topic failed.
+    """
+    chosen = knowledge_file if knowledge_file is not None else topics_file
+    if chosen is None:
+        raise click.UsageError("give a TOPICS_FILE (or --knowledge_file)")
+    _run_batch(chosen, **opts)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print batch.json or manifest.json as stored.")
+def status(path: Path, as_json: bool) -> None:
+    """Show a batch (its folder holds batch.json) or one case (manifest.json), running or done."""
+    from c2v.status import raw_json, status_text
+
+    click.echo(raw_json(path) if as_json else status_text(path), nl=False)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option(
+    "--address",
+    envvar="RAY_API_SERVER_ADDRESS",
+    default="http://127.0.0.1:8265",
+    show_default=True,
+    help="The Ray dashboard (job server) of the cluster.",
+)
+@click.option("--submission-id", default=None, help="Ray job id; default: c2v-<batch id>.")
+@click.option(
+    "--working-dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=Path(),
+    show_default=True,
+    help="Uploaded as the job's working dir (files ignored by .gitignore stay behind).",
+)
+@click.option("--env", "env_pairs", multiple=True, help="NAME=VALUE for the job's environment (repeatable).")
+@click.option("--python", "python_exe", default="python", show_default=True, help="Python on the cluster.")
+@click.option("--follow/--no-follow", default=True, help="Print the job's logs until it ends.")
+@click.option(
+    "--retry-failed/--no-retry-failed",
+    default=True,
+    help="When the job with this id failed, submit <id>-r2 (the batch resumes); else just report it.",
+)
+@click.argument("topics_file")
+@click.argument("batch_args", nargs=-1, type=click.UNPROCESSED)
+def submit(
+    address: str,
+    submission_id: str | None,
+    working_dir: Path,
+    env_pairs: tuple[str, ...],
+    python_exe: str,
+    follow: bool,
+    retry_failed: bool,
+    topics_file: str,
+    batch_args: tuple[str, ...],
+) -> None:
+    """Run `c2v batch TOPICS_FILE [BATCH_ARGS]...` as a Ray job, once.
+
+    The submission id is stable, so submitting again attaches to the job instead of running
+    the batch twice. Put c2v's options first, then TOPICS_FILE (relative to --working-dir),
+    then the batch's own options; give the batch an absolute --output-dir on shared storage
+    or --storage, since the job's working dir is temporary.
+    """
+    from cluster import jobs
+
+    args = list(batch_args)
+    if not Path(topics_file).is_absolute() and not (working_dir / topics_file).is_file():
+        raise UsageError(f"topics file {topics_file} is not in the uploaded working dir {working_dir}")
+    if submission_id is None:
+        from c2v.batch import check_batch_id, default_batch_id
+        from c2v.slug import check_prefix
+
+        given = jobs.option_value(args, "--batch-id", "--batch_id")
+        prefix = check_prefix(jobs.option_value(args, "--folder-prefix", "--folder_prefix") or "c2v")
+        bid = check_batch_id(given) if given else default_batch_id(Path(topics_file), prefix)
+        submission_id = f"c2v-{bid}"
+    runtime_env: dict[str, Any] = {"working_dir": str(working_dir)}
+    env_vars = jobs.parse_env_pairs(env_pairs)
+    if env_vars:
+        runtime_env["env_vars"] = env_vars
+    client = jobs.connect(address, os.environ)
+    entry = jobs.batch_entrypoint(topics_file, args, python_exe)
+    found = jobs.submit_or_attach(client, submission_id, entry, runtime_env, retry_failed=retry_failed)
+    verb = "submitted" if found.submitted else f"attached to existing job ({found.state.value})"
+    click.echo(f"job {found.submission_id}: {verb}", err=True)
+    if not follow:
+        click.echo(found.submission_id)
+        return
+    final = jobs.follow(client, found.submission_id, jobs.default_write)
+    click.echo(f"job {found.submission_id}: {final.value}", err=True)
+    if final is not jobs.JobState.succeeded:
+        raise ClusterError(f"Ray job {found.submission_id} ended {final.value}; `c2v status` shows the batch")
+
+
 def _config(topic: str, **opts: Any) -> RunConfig:
     try:
         return RunConfig(
@@ -276,6 +445,7 @@ def _config(topic: str, **opts: Any) -> RunConfig:
             sandbox=opts["sandbox"],
             limits=SandboxLimits(wall_s=opts["render_timeout"]),
             ray_address=opts["ray_address"],
+            render_pools=opts.get("render_pools"),
         )
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -286,10 +456,11 @@ def _config(topic: str, **opts: Any) -> RunConfig:
         raise ConfigError(f"invalid {where}: {first['msg']}") from None
 
 
-def _prepare(cfg: RunConfig, log_json: bool) -> None:
-    """Checks that must pass before anything is written or started."""
+def _prepare(cfg: RunConfig, log_json: bool) -> RunConfig:
+    """Checks that must pass before anything is written or started; returns the config
+    with the sandbox backend resolved (``auto`` becomes the one that will run)."""
     from c2v.deps import require_system_dependencies
-    from sandbox.backends import check_backend
+    from sandbox.backends import resolve_backend
 
     configure_logging(json_lines=log_json, level=logging.INFO if log_json else logging.ERROR)
     if cfg.llm is not None:
@@ -297,7 +468,10 @@ def _prepare(cfg: RunConfig, log_json: bool) -> None:
         if cfg.llm.kind is ProviderKind.offline:
             find_transcript(cfg.topic)
     require_system_dependencies()
-    check_backend(cfg.sandbox)
+    backend, why = resolve_backend(cfg.sandbox)
+    if cfg.sandbox == "auto" or log_json:
+        click.echo(why)
+    return cfg.model_copy(update={"sandbox": backend.name})
 
 
 def _reporter(log_json: bool) -> Any:
@@ -313,7 +487,7 @@ def _run_generate(topic: str, **opts: Any) -> None:
 
     cfg = _config(topic, **opts)
     cfg = cfg.model_copy(update={"llm": resolve_provider(cfg.api, opts.get("api_config"))})
-    _prepare(cfg, opts["log_json"])
+    cfg = _prepare(cfg, opts["log_json"])
     case = case_dir_for(cfg)
     reporter = _reporter(opts["log_json"])
     try:
@@ -321,6 +495,81 @@ def _run_generate(topic: str, **opts: Any) -> None:
     finally:
         reporter.close()
     _print_result(case.root, manifest)
+
+
+def _run_batch(
+    topics_file: Path,
+    max_concepts: int,
+    parallel_groups: int,
+    batch_id: str | None,
+    storage: str | None,
+    s3_endpoint_url: str | None,
+    num_cpus: int | None,
+    **opts: Any,
+) -> None:
+    """Everything a batch needs is checked first (exit 2, nothing started), then it runs."""
+    from c2v.batch import (
+        BatchRunner,
+        StoragePublisher,
+        check_batch_id,
+        default_batch_id,
+        load_topics,
+        select_topics,
+    )
+    from c2v.batch_report import BatchReport, markdown_table, summary_line
+    from c2v.slug import check_prefix
+    from cluster.runtime import ensure_ray
+
+    prefix = check_prefix(opts["folder_prefix"])
+    topics = select_topics(load_topics(topics_file), max_concepts)
+    bid = check_batch_id(batch_id) if batch_id else default_batch_id(topics_file, prefix)
+    llm = resolve_provider(opts["api"], opts.get("api_config"))
+    configs = [_config(t, **opts).model_copy(update={"llm": llm, "batch_id": bid}) for t in topics]
+    first = _prepare(configs[0], opts["log_json"])
+    if llm.kind is ProviderKind.offline:
+        for cfg in configs[1:]:
+            find_transcript(cfg.topic)
+    configs = [c.model_copy(update={"sandbox": first.sandbox}) for c in configs]
+    publisher = StoragePublisher(storage, s3_endpoint_url, bid) if storage else None
+    report = BatchReport(
+        batch_id=bid,
+        topics_file=str(topics_file),
+        folder_prefix=prefix,
+        api=llm.name,
+        tier=first.tier.value,
+        orientation=first.orientation.value,
+        parallel_groups=parallel_groups,
+        storage=storage,
+    )
+    batch_dir = first.output_dir / prefix
+    runner = BatchRunner(
+        configs,
+        report,
+        batch_dir,
+        parallel_groups,
+        publisher=publisher,
+        progress=_batch_reporter(opts["log_json"]),
+        start_ray=lambda: ensure_ray(first.ray_address, num_cpus=num_cpus),
+    )
+    report = runner.run()
+    click.echo(markdown_table(report), nl=False)
+    click.echo(summary_line(report))
+    click.echo(f"batch:    {batch_dir / 'batch.json'}")
+    failed = [t for t in report.topics if t.status.is_failure()]
+    if failed:
+        names = ", ".join(repr(t.topic) for t in failed[:5]) + (" ..." if len(failed) > 5 else "")
+        raise BatchFailed(
+            f"{len(failed)} of {len(report.topics)} topics failed ({names}); "
+            "run the same command again to retry them (finished work is kept)"
+        )
+
+
+def _batch_reporter(log_json: bool) -> Any:
+    from c2v.progress import NullBatchReporter, RichBatchReporter
+
+    if log_json or not sys.stderr.isatty():
+        return NullBatchReporter()
+    return RichBatchReporter()
 
 
 def _print_result(root: Path, manifest: Manifest) -> None:

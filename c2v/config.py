@@ -12,6 +12,7 @@ from c2v.models import SandboxLimits, Strict
 from c2v.repair import RepairPolicy
 from c2v.slug import check_prefix, clean_topic
 from c2v.tiers import Orientation, Tier
+from cluster.pools import RenderPools
 
 
 class RunConfig(Strict):
@@ -30,10 +31,20 @@ class RunConfig(Strict):
     feedback_rounds: int = Field(default=2, ge=0, le=10)
     preview_tier: Tier = Tier.l
     language: str | None = None  # detected from the topic when not given
-    sandbox: str = "bwrap"
+    sandbox: str = "auto"  # bwrap, docker, or auto (resolved once at the CLI boundary)
     limits: SandboxLimits = Field(default_factory=SandboxLimits)
     coder_actors: int = Field(default=3, ge=1, le=64)
     ray_address: str | None = None
+    #: JSON file of per-tier render pools (cluster/pools.py); None: $C2V_RENDER_POOLS, else defaults.
+    render_pools: Path | None = Field(default=None, validate_default=True)
+    #: Id of the batch this run belongs to; bound to every worker log line of the run.
+    batch_id: str = ""
+
+    @field_validator("render_pools")
+    @classmethod
+    def _render_pools(cls, value: Path | None) -> Path | None:
+        RenderPools.load(value)  # a bad file or $C2V_RENDER_POOLS fails here, before any work
+        return value
 
     @field_validator("topic")
     @classmethod

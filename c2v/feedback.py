@@ -20,7 +20,7 @@ from c2v.keyframes import keyframes_png
 from c2v.llm.base import CallTag
 from c2v.models import AttemptKind, CriticReport, FeedbackRound, RenderResult, SectionReview, SectionStatus
 from c2v.revise import blocking, plan_revision
-from cluster.agents import CriticActor
+from cluster.agents import CriticActor, agent_options
 
 if TYPE_CHECKING:
     from c2v.pipeline import Pipeline, SectionRun
@@ -46,7 +46,8 @@ class FeedbackLoop:
     def critic(self) -> Any:
         if self._critic is None:
             args = (*self.p.llm_args(), self.p.language, self.p.final_fmt.orientation.value)
-            self._critic = CriticActor.remote(*args)  # type: ignore[attr-defined]
+            actor = CriticActor.options(**agent_options())  # type: ignore[attr-defined]
+            self._critic = actor.remote(*args, batch=self.p.cfg.batch_id)
         return self._critic
 
     def run(self, rounds: int) -> None:

@@ -57,10 +57,12 @@ from c2v.slug import slugify
 from c2v.stitch import stitch
 from c2v.tiers import VideoFormat, video_format
 from c2v.tokens import token_totals
-from cluster.agents import CoderActor, PlannerActor
+from cluster.agents import CoderActor, PlannerActor, agent_options
 from cluster.limits import shared_limiter
-from cluster.runtime import ensure_ray, require_resources
+from cluster.pools import RenderPools
+from cluster.runtime import ensure_ray, require_pools
 from cluster.tasks import render_task
+from sandbox.backends import resolve_backend
 from sandbox.render import RenderOutput, manim_version, render_key
 
 log = structlog.get_logger("c2v.pipeline")
@@ -90,6 +92,8 @@ def case_dir_for(cfg: RunConfig) -> CaseDir:
 
 class Pipeline:
     def __init__(self, cfg: RunConfig, case: CaseDir, reporter: Reporter | None = None) -> None:
+        if cfg.sandbox == "auto":
+            cfg = cfg.model_copy(update={"sandbox": resolve_backend("auto")[0].name})
         self.cfg = cfg
         self.case = case
         self.provider = cfg.llm.name if cfg.llm is not None else canonical_provider(cfg.api)
@@ -100,6 +104,7 @@ class Pipeline:
             video_format(cfg.preview_tier, cfg.orientation) if cfg.use_feedback else self.final_fmt
         )
         self.render_fmt = self.preview_fmt
+        self.pools = RenderPools.load(cfg.render_pools)
         self.language = cfg.language or detect_language(cfg.topic)
         self.counters = RunCounters()
         self.timings = Timings()
@@ -122,7 +127,9 @@ class Pipeline:
         self.case.lock()
         self._start_ray()
         self.report.stage("planning")
-        self._planner = PlannerActor.remote(*self.llm_args(), self.language)  # type: ignore[attr-defined]
+        self._planner = PlannerActor.options(**agent_options()).remote(  # type: ignore[attr-defined]
+            *self.llm_args(), self.language, batch=self.cfg.batch_id
+        )
         self.ask(
             CallTag(agent="planner", stage="outline", topic=self.cfg.topic),
             {"topic": self.cfg.topic, "language": self.language},
@@ -168,7 +175,7 @@ class Pipeline:
     # -- Ray plumbing ---------------------------------------------------------------------
     def _start_ray(self) -> None:
         ensure_ray(self.cfg.ray_address)
-        require_resources({"CPU": 1.0})
+        require_pools(self.pools, {self.preview_fmt.tier, self.final_fmt.tier})
 
     def drain(self) -> None:
         """Run the event loop until nothing is in flight."""
@@ -245,7 +252,8 @@ class Pipeline:
         if not self._coders:
             n_actors = min(self.cfg.coder_actors, max(1, len(self.sections)))
             args = (*self.llm_args(), self.language, self.final_fmt.orientation.value)
-            self._coders = [CoderActor.remote(*args) for _ in range(n_actors)]  # type: ignore[attr-defined]
+            coder = CoderActor.options(**agent_options())  # type: ignore[attr-defined]
+            self._coders = [coder.remote(*args, batch=self.cfg.batch_id) for _ in range(n_actors)]
         actor = self._coders[self._next_coder % len(self._coders)]
         self._next_coder += 1
         return actor
@@ -329,6 +337,8 @@ class Pipeline:
             tier=fmt.tier,
             orientation=fmt.orientation,
             limits=self.cfg.limits,
+            batch_id=self.cfg.batch_id,
+            attempt=len(run.history) + 1,
         )
 
     def _render(
@@ -347,7 +357,8 @@ class Pipeline:
             then(cached)
             return
         self.report.section(run.id, f"rendering {request.tier.value}")
-        ref = render_task.remote(request, self.cfg.sandbox)
+        pool = self.pools.for_tier(request.tier)
+        ref = render_task.options(**pool.task_options()).remote(request, self.cfg.sandbox)
 
         def on_done(done: Any) -> None:
             try:

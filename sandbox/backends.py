@@ -35,7 +35,7 @@ def resolve_backend(name: str) -> tuple[SandboxBackend, str]:
         if reason is None:
             return docker_backend, "sandbox: docker (auto: the engine answers and the image exists)"
         fallback = check_backend("bwrap")
-        return fallback, f"sandbox: bwrap (auto: docker unusable — {reason})"
+        return fallback, f"sandbox: bwrap (auto: docker unusable: {reason})"
     backend = check_backend(name)
     return backend, f"sandbox: {backend.name}"
 

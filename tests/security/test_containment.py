@@ -461,7 +461,7 @@ class Section1(Scene):
 
 
 def test_never_ending_scene_times_out(render: RenderFn, marker: str, watch: ProcessWatch) -> None:
-    wall = 10.0
+    wall = 6.0
     r = render(
         "never-ending scene (busy loop + sleeper)", scene(FOREVER, marker=marker), SandboxLimits(wall_s=wall)
     )
@@ -490,7 +490,7 @@ class Section1(Scene):
 
 
 def test_cpu_spin_past_the_timeout_is_stopped(render: RenderFn) -> None:
-    wall = 8.0
+    wall = 5.0
     r = render("CPU spin, 5 threads, past the timeout", scene(SPIN), SandboxLimits(wall_s=wall))
     assert r.out.result.status is RenderStatus.timeout, r.out.result
     assert r.elapsed_s < wall + 5
@@ -507,7 +507,7 @@ class Section1(Scene):
 
 
 def test_sleeping_forever_times_out(render: RenderFn) -> None:
-    wall = 6.0
+    wall = 4.0
     r = render("sleep forever", scene(SLEEP_FOREVER), SandboxLimits(wall_s=wall))
     assert r.out.result.status is RenderStatus.timeout, r.out.result
     assert r.elapsed_s < wall + 5

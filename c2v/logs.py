@@ -34,13 +34,20 @@ WORKER_SETUP_HOOK = "c2v.logs.configure_worker_logging"
 
 
 def configure_logging(
-    json_lines: bool = False, level: int = logging.WARNING, file: TextIO | None = None
+    json_lines: bool = False,
+    level: int = logging.WARNING,
+    file: TextIO | None = None,
+    with_pid: bool = False,
 ) -> None:
+    """Configure structlog for this process; ``with_pid`` tags lines with the process id
+    (worker processes, where several write to one place)."""
     processors: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+    if with_pid:
+        processors.append(_add_pid)
+    processors.append(structlog.processors.TimeStamper(fmt="iso", utc=True))
     out = file or sys.stderr
     if json_lines:
         processors.append(structlog.processors.JSONRenderer())
@@ -114,18 +121,7 @@ def configure_worker_logging() -> None:
             stream = _Tee(sys.stderr, path.open("a", encoding="utf-8", buffering=1))
         except OSError as exc:
             problems.append(f"cannot write {LOG_DIR_ENV} file {path}: {exc.strerror}")
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            _add_pid,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.JSONRenderer(),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=stream),
-        cache_logger_on_first_use=False,
-    )
+    configure_logging(json_lines=True, level=level, file=stream, with_pid=True)
     for problem in problems:
         structlog.get_logger("c2v.logs").warning("worker_logging", problem=problem)
 

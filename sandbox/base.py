@@ -15,6 +15,8 @@ from c2v.models import SandboxLimits
 
 #: Where the work dir appears inside every sandbox.
 INSIDE_WORKDIR = "/sandbox"
+#: How much of a sandbox's stdout and of its stderr the host keeps (the end of each).
+TAIL_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)

@@ -23,14 +23,13 @@ from pathlib import Path
 from typing import IO
 
 from c2v.models import SandboxLimits
-from sandbox.base import INSIDE_WORKDIR, ProcessOutcome, chown_tree
+from sandbox.base import INSIDE_WORKDIR, TAIL_BYTES, ProcessOutcome, chown_tree
 from sandbox.quota import DiskWatch
 
 #: When c2v runs as root, each sandbox runs as its own unprivileged uid from this range,
 #: so RLIMIT_NPROC (counted per uid) bounds one scene without starving its neighbours.
 SANDBOX_UID_BASE = 200_000
 SANDBOX_UID_SPAN = 100_000
-TAIL_BYTES = 64 * 1024
 _SYSTEM_DIRS = ("/usr", "/etc")
 _OPTIONAL_DIRS = ("/var/lib/texmf", "/var/cache/fontconfig", "/usr/share/fonts")
 _MASKED_FILES = ("/etc/shadow", "/etc/gshadow", "/etc/sudoers")

@@ -29,13 +29,12 @@ from docker.models.containers import Container
 from docker.types import LogConfig, Ulimit
 
 from c2v.models import SandboxLimits
-from sandbox.base import INSIDE_WORKDIR, ProcessOutcome, chown_tree
+from sandbox.base import INSIDE_WORKDIR, TAIL_BYTES, ProcessOutcome, chown_tree
 from sandbox.image import IMAGE_PYTHON, IMAGE_UID, image_tag
 from sandbox.quota import DiskWatch
 
 #: Uid:gid the scene runs as when c2v runs as root (the image's unprivileged user).
 IMAGE_USER = f"{IMAGE_UID}:{IMAGE_UID}"
-TAIL_BYTES = 64 * 1024
 LOG_MAX = "1m"  # docker keeps at most this much of a flood on disk
 LABEL = "c2v.sandbox"
 #: Seconds the host waits beyond the in-container timeout before killing the container.

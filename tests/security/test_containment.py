@@ -33,8 +33,8 @@ import pytest
 
 import sandbox
 from c2v.models import RenderRequest, RenderStatus, SandboxLimits
-from sandbox.base import SandboxBackend
-from sandbox.bwrap import TAIL_BYTES, BwrapBackend
+from sandbox.base import TAIL_BYTES, SandboxBackend
+from sandbox.bwrap import BwrapBackend
 from sandbox.render import RenderOutput, render_scene
 
 from .conftest import ProcessWatch, RenderFn, record_row, wait_until_gone

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEV=0
-[ "${1:-}" = "--dev" ] && DEV=1
+if [ "${1:-}" = "--dev" ]; then DEV=1; fi
 
 APT_PACKAGES=(
   build-essential pkg-config python3-dev python3-venv
@@ -31,7 +31,7 @@ if command -v pyenv >/dev/null 2>&1 || [ "$(command -v python3)" != "/usr/bin/py
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
   SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   echo "setup: installing Debian packages: ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
@@ -48,7 +48,7 @@ PY
 # a dev install also satisfies a plain one.
 hash="$(sha256sum pyproject.toml | cut -c1-16)"
 extras="" suffix=""
-[ "$DEV" = 1 ] && extras="[dev]" suffix="-dev"
+if [ "$DEV" = 1 ]; then extras="[dev]" suffix="-dev"; fi
 if [ ! -f ".venv/.installed-$hash$suffix" ]; then
   echo "setup: installing the project into .venv $extras"
   .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
@@ -56,5 +56,6 @@ if [ ! -f ".venv/.installed-$hash$suffix" ]; then
   .venv/bin/python -c "import c2v, manim, ray" || { echo "setup: the project did not install"; exit 1; }
   rm -f .venv/.installed-*
   touch ".venv/.installed-$hash"
-  [ "$DEV" = 1 ] && touch ".venv/.installed-$hash-dev"
+  if [ "$DEV" = 1 ]; then touch ".venv/.installed-$hash-dev"; fi
 fi
+exit 0

@@ -35,7 +35,7 @@ def resolve_backend(name: str) -> tuple[SandboxBackend, str]:
         if reason is None:
             return docker_backend, "sandbox: docker (auto: the engine answers and the image exists)"
         fallback = check_backend("bwrap")
-        return fallback, f"sandbox: bwrap (auto: docker unusable: {reason})"
+        return fallback, f"sandbox: bwrap (Docker not used: {reason})"
     backend = check_backend(name)
     return backend, f"sandbox: {backend.name}"
 
@@ -44,5 +44,6 @@ def check_backend(name: str) -> SandboxBackend:
     backend = make_backend(name)
     reason = backend.unavailable_reason()
     if reason is not None:
-        raise SandboxUnavailable(f"sandbox {name!r} cannot run here: {reason}")
+        hint = "; or use --sandbox bwrap" if name == "docker" else ""
+        raise SandboxUnavailable(f"sandbox {name!r} cannot run here: {reason}{hint}")
     return backend

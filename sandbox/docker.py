@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import shutil
 import socket
 import time
 from functools import cache
@@ -72,15 +73,11 @@ class DockerBackend:
             client = self.client()
             client.ping()
         except docker.errors.DockerException as exc:
-            first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-            return (
-                f"the Docker engine does not answer ({first}): install docker.io and start it "
-                "(`sudo apt-get install docker.io && sudo dockerd &`), or use --sandbox bwrap"
-            )
+            return _engine_down_reason(exc)
         try:
             client.images.get(self.image)
         except docker.errors.ImageNotFound:
-            return f"the sandbox image {self.image} is missing: build it with `make sandbox-image`"
+            return f"the sandbox image {self.image} is not built yet; `make sandbox-image` builds it"
         except docker.errors.APIError as exc:
             return f"cannot inspect the sandbox image {self.image}: {exc.explanation or exc}"
         if self.runtime and self.runtime not in (client.info().get("Runtimes") or {}):
@@ -243,3 +240,14 @@ def reap_once() -> None:
     """Reap orphans the first time a worker process uses the Docker backend."""
     with contextlib.suppress(docker.errors.DockerException, requests.exceptions.RequestException):
         reap_orphans()
+
+
+def _engine_down_reason(exc: docker.errors.DockerException) -> str:
+    """A short line a newcomer can act on, not the SDK's nested exception repr."""
+    text = str(exc)
+    if shutil.which("dockerd") is None:
+        return "docker.io is not installed; `make sandbox-image` installs it, starts it, builds the image"
+    if "FileNotFoundError" in text or "ConnectionRefused" in text or "No such file" in text:
+        return "the Docker engine is not running; `make sandbox-image` starts it and builds the image"
+    first = text.splitlines()[0][:120] if text else type(exc).__name__
+    return f"the Docker engine does not answer: {first}"

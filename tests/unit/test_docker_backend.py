@@ -88,3 +88,45 @@ def test_disk_watch_fires_once_past_the_limit(tmp_path: Path) -> None:
             time.sleep(0.05)
     assert fired == [1]
     assert "work dir" in watch.exceeded
+
+
+@pytest.mark.parametrize(
+    ("error", "dockerd", "expected"),
+    [
+        (
+            "Error while fetching server API version: ('Connection aborted.', "
+            "FileNotFoundError(2, 'No such file or directory'))",
+            "/usr/sbin/dockerd",
+            "the Docker engine is not running; `make sandbox-image` starts it and builds the image",
+        ),
+        ("anything", None, "docker.io is not installed"),
+        (
+            "500 Server Error: boom\nmore",
+            "/usr/sbin/dockerd",
+            "the Docker engine does not answer: 500 Server",
+        ),
+    ],
+)
+def test_engine_down_reason_is_one_short_actionable_line(
+    monkeypatch: pytest.MonkeyPatch, error: str, dockerd: str | None, expected: str
+) -> None:
+    import docker
+
+    from sandbox import docker as docker_module
+
+    monkeypatch.setattr(docker_module.shutil, "which", lambda _name: dockerd)
+    reason = docker_module._engine_down_reason(docker.errors.DockerException(error))
+    assert reason.startswith(expected)
+    assert "\n" not in reason and "FileNotFoundError" not in reason and len(reason) < 120
+
+
+def test_auto_fallback_line_is_short(monkeypatch: pytest.MonkeyPatch) -> None:
+    class _NotRunning(_Unavailable):
+        def unavailable_reason(self) -> str:
+            return "the Docker engine is not running; `make sandbox-image` starts it and builds the image"
+
+    real = backends.make_backend
+    monkeypatch.setattr(backends, "make_backend", lambda n: _NotRunning() if n == "docker" else real(n))
+    _backend, why = backends.resolve_backend("auto")
+    assert why.startswith("sandbox: bwrap (Docker not used: the Docker engine is not running")
+    assert len(why) < 140

@@ -38,9 +38,11 @@ def _scratch_copy(dest: Path) -> Path:
     return dest
 
 
-def _setup(project: Path) -> subprocess.CompletedProcess[str]:
+def _setup(project: Path, python: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONHOME"))}
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    if python is not None:
+        env["PYTHON"] = str(python)
     return subprocess.run(
         ["bash", "scripts/setup.sh"],
         cwd=project,
@@ -101,15 +103,6 @@ def test_setup_reports_a_failed_install_and_exits_non_zero(tmp_path: Path) -> No
     fake = tmp_path / "python-too-old"
     fake.write_text("#!/bin/sh\nexit 1\n")
     fake.chmod(0o755)
-    env = dict(os.environ, PYTHON=str(fake))
-    run = subprocess.run(
-        ["bash", "scripts/setup.sh"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    run = _setup(project, python=fake)
     assert run.returncode != 0
     assert "c2v needs Python >= 3.11" in run.stdout + run.stderr

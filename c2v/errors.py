@@ -17,6 +17,13 @@
     │   ├── LLMAuthError           the key was rejected (HTTP 401/403)
     │   ├── LLMRequestError        the provider rejected the request (HTTP 400/404/413/422)
     │   └── LLMRefused             the model declined to answer (safety filter, refusal)
+    ├── SpeechError                speech synthesis failed (after its retries) or its audio is unusable
+    │   ├── SpeechTimeout          no answer within the timeout, on every try
+    │   ├── SpeechUnavailable      connection errors, HTTP 5xx or a missing engine, on every try
+    │   ├── SpeechRateLimited      HTTP 429 on every try, or a Retry-After too long to wait
+    │   ├── SpeechAuthError        the key was rejected (HTTP 401/403)
+    │   └── SpeechRequestError     the provider rejected the request (bad voice, model, text)
+    ├── SubtitleError              subtitles could not be written, muxed or burned in
     ├── ReplyParseError            a model reply could not be parsed (fed back to the model)
     ├── SandboxError               the sandbox itself failed (not the scene's fault)
     │   └── SandboxUnavailable     no usable sandbox backend on this machine
@@ -97,6 +104,34 @@ class LLMRequestError(LLMError, ValueError):
 
 
 class LLMRefused(LLMError):
+    pass
+
+
+class SpeechError(C2VError, RuntimeError):
+    pass
+
+
+class SpeechTimeout(SpeechError, TimeoutError):
+    pass
+
+
+class SpeechUnavailable(SpeechError, ConnectionError):
+    pass
+
+
+class SpeechRateLimited(SpeechError):
+    pass
+
+
+class SpeechAuthError(SpeechError, PermissionError):
+    pass
+
+
+class SpeechRequestError(SpeechError, ValueError):
+    pass
+
+
+class SubtitleError(C2VError, RuntimeError):
     pass
 
 

@@ -61,6 +61,16 @@ def _retry_delay(details: object) -> float | None:
     return None
 
 
+def gemini_fault(exc: Exception) -> Fault | None:
+    """Read a google-genai exception (also used by Gemini speech generation)."""
+    if isinstance(exc, genai_errors.APIError):
+        response = getattr(exc, "response", None)
+        headers = getattr(response, "headers", None)
+        wait = retry_after_s(dict(headers) if headers is not None else None) or _retry_delay(exc.details)
+        return http_fault(int(exc.code), body_message(exc.details, exc.message or str(exc)), wait)
+    return transport_fault(exc)
+
+
 class GeminiLLM(RemoteLLM):
     accepts_video = True
     default_host = "generativelanguage.googleapis.com"
@@ -118,12 +128,7 @@ class GeminiLLM(RemoteLLM):
         )
 
     def _fault(self, exc: Exception) -> Fault | None:
-        if isinstance(exc, genai_errors.APIError):
-            response = getattr(exc, "response", None)
-            headers = getattr(response, "headers", None)
-            wait = retry_after_s(dict(headers) if headers is not None else None) or _retry_delay(exc.details)
-            return http_fault(int(exc.code), body_message(exc.details, exc.message or str(exc)), wait)
-        return transport_fault(exc)
+        return gemini_fault(exc)
 
     def _probe(self, timeout_s: float) -> ProbeResult:
         client = self._client(timeout_s)  # keep a reference: a dropped Client closes its connection

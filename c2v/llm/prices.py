@@ -10,6 +10,7 @@ dated name (``gpt-4.1-2025-04-14``) finds ``gpt-4.1``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeVar
 
 from pydantic import Field
 
@@ -53,7 +54,10 @@ DEFAULT_PRICES: dict[str, Price] = {
 }
 
 
-def price_for(model: str, table: Mapping[str, Price]) -> Price | None:
+P = TypeVar("P")
+
+
+def price_for(model: str, table: Mapping[str, P]) -> P | None:
     """The price of ``model``: exact name first, then the longest matching prefix."""
     if model in table:
         return table[model]

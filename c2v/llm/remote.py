@@ -210,6 +210,45 @@ def malformed_fault(exc: BaseException) -> Fault | None:
     return None
 
 
+def retry_delay(fault: Fault, tries: int, s: ProviderSettings) -> float | None:
+    """The one retry policy: seconds to wait before try ``tries + 1``, or ``None`` to give up.
+
+    Exponential backoff with jitter, capped, never shorter than ``Retry-After``; a
+    ``Retry-After`` longer than ``max_wait_s`` gives up at once. Speech providers use it too.
+    """
+    if not fault.kind.retryable or tries >= s.max_tries:
+        return None
+    if fault.retry_after is not None and fault.retry_after > s.max_wait_s:
+        return None
+    base = min(s.backoff_max_s, s.backoff_s * 2.0 ** (tries - 1))
+    delay = base / 2 + random.uniform(0, base / 2)  # noqa: S311 - jitter, not cryptography
+    return delay if fault.retry_after is None else max(delay, fault.retry_after)
+
+
+def describe_fault(fault: Fault, tries: int, s: ProviderSettings, host: str) -> str:
+    """``what went wrong: the cause`` in one line, secrets scrubbed (no provider name)."""
+    status = f" (HTTP {fault.status})" if fault.status is not None else ""
+    what = {
+        FaultKind.timeout: f"no answer within {s.timeout_s:g} s",
+        FaultKind.connection: f"cannot reach {host or 'the endpoint'}",
+        FaultKind.server: f"server error{status}",
+        FaultKind.rate_limited: f"rate limited{status}",
+        FaultKind.auth: f"the API key was rejected{status}",
+        FaultKind.not_found: f"model or endpoint not found{status}",
+        FaultKind.request: f"request rejected{status}",
+    }[fault.kind]
+    if fault.retry_after is not None and fault.retry_after > s.max_wait_s:
+        limit = f"C2V_LLM_MAX_WAIT_S={s.max_wait_s:g}"
+        what += f"; it asks to wait {fault.retry_after:.0f} s, more than {limit}"
+    elif tries > 1:
+        what += f", gave up after {tries} tries"
+    if fault.kind is FaultKind.auth:
+        cause = f"check the key from {s.key_source}" if s.key_source else "no key is configured"
+    else:
+        cause = one_line(redact(fault.message, s.secrets()))
+    return f"{what}: {cause}"
+
+
 _ERRORS: dict[FaultKind, type[LLMError]] = {
     FaultKind.timeout: LLMTimeout,
     FaultKind.connection: LLMUnavailable,
@@ -312,41 +351,14 @@ class RemoteLLM(ABC):
 
     def _retry_delay(self, fault: Fault, tries: int) -> float | None:
         """Seconds to wait before the next try, or ``None`` to give up now."""
-        s = self.settings
-        if not fault.kind.retryable or tries >= s.max_tries:
-            return None
-        if fault.retry_after is not None and fault.retry_after > s.max_wait_s:
-            return None
-        base = min(s.backoff_max_s, s.backoff_s * 2.0 ** (tries - 1))
-        delay = base / 2 + random.uniform(0, base / 2)  # noqa: S311 - jitter, not cryptography
-        if fault.retry_after is not None:
-            delay = max(delay, fault.retry_after)
-            if self._gate is not None:
-                self._gate.hold(fault.retry_after)  # every caller of this provider backs off
+        delay = retry_delay(fault, tries, self.settings)
+        if delay is not None and fault.retry_after is not None and self._gate is not None:
+            self._gate.hold(fault.retry_after)  # every caller of this provider backs off
         return delay
 
     def _error(self, fault: Fault, tries: int) -> LLMError:
-        s = self.settings
-        status = f" (HTTP {fault.status})" if fault.status is not None else ""
-        what = {
-            FaultKind.timeout: f"no answer within {s.timeout_s:g} s",
-            FaultKind.connection: f"cannot reach {self.host or 'the endpoint'}",
-            FaultKind.server: f"server error{status}",
-            FaultKind.rate_limited: f"rate limited{status}",
-            FaultKind.auth: f"the API key was rejected{status}",
-            FaultKind.not_found: f"model or endpoint not found{status}",
-            FaultKind.request: f"request rejected{status}",
-        }[fault.kind]
-        if fault.retry_after is not None and fault.retry_after > s.max_wait_s:
-            limit = f"C2V_LLM_MAX_WAIT_S={s.max_wait_s:g}"
-            what += f"; it asks to wait {fault.retry_after:.0f} s, more than {limit}"
-        elif tries > 1:
-            what += f", gave up after {tries} tries"
-        if fault.kind is FaultKind.auth:
-            cause = f"check the key from {s.key_source}" if s.key_source else "no key is configured"
-        else:
-            cause = one_line(redact(fault.message, s.secrets()))
-        return _ERRORS[fault.kind](f"{self.provider} ({self.model}): {what}: {cause}")
+        what = describe_fault(fault, tries, self.settings, self.host)
+        return _ERRORS[fault.kind](f"{self.provider} ({self.model}): {what}")
 
     def _reply(self, sent: Sent, messages: list[Message], ticket: int | None, started: float) -> LLMReply:
         if sent.refusal is not None and not sent.text.strip():

@@ -240,6 +240,7 @@ def load_api_config(path: Path | None) -> ApiConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"API config file {path} must hold a JSON object of named entries")
     raw_prices = data.pop("prices", {})
+    data.pop("speech", None)  # text-to-speech settings: c2v/speech/settings.py reads them
     entries: dict[str, EntryConfig] = {}
     for name, body in data.items():
         try:

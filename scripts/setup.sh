@@ -15,6 +15,7 @@ APT_PACKAGES=(
   texlive-fonts-recommended texlive-science dvisvgm
   texlive-xetex texlive-lang-chinese texlive-lang-cjk lmodern
   bubblewrap util-linux fonts-dejavu-core fonts-noto-cjk fontconfig
+  espeak-ng
 )
 
 missing=()

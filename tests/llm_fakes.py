@@ -83,7 +83,8 @@ class FakeProvider:
                 payload = action.body if isinstance(action.body, bytes | str) else json.dumps(action.body)
                 data = payload.encode() if isinstance(payload, str) else payload
                 self.send_response(action.status)
-                self.send_header("content-type", "application/json")
+                if "content-type" not in {k.lower() for k in action.headers}:
+                    self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))
                 for key, value in action.headers.items():
                     self.send_header(key, value)

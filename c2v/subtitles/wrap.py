@@ -29,13 +29,14 @@ def _tokens(text: str) -> list[str]:
     word = ""
     for ch in " ".join(text.split()):
         if _CJK.match(ch) or ch == " ":
-            if word:
+            space = " " if word == " " else ""
+            if word.strip():
                 tokens.append(word)
-                word = ""
+            word = ""
             if ch in _NO_LINE_START and tokens:
                 tokens[-1] += ch
             elif ch != " ":
-                tokens.append(ch)
+                tokens.append(space + ch)
             else:
                 word = " "
         elif ch in _NO_LINE_START and not word.strip() and tokens:
@@ -53,7 +54,7 @@ def wrap(text: str, cells: int = LANDSCAPE_CELLS) -> list[str]:
     line = ""
     for token in _tokens(text):
         if line and width(line + token) > cells:
-            lines.append(line)
+            lines.append(line.rstrip())
             line = token.lstrip()
         else:
             line = (line + token) if line else token.lstrip()

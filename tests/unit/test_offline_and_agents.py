@@ -1,6 +1,6 @@
 import pytest
 
-from c2v.agents.coder import Coder, numbered_context, scene_name_for
+from c2v.agents.coder import Coder, failing_lines, scene_name_for
 from c2v.agents.planner import Planner
 from c2v.errors import ReplyParseError, TranscriptError, UnknownTopicError
 from c2v.llm.base import CallTag, LLMReply, LLMRequest, Message
@@ -116,12 +116,17 @@ def test_fix_lines_prompt_points_at_the_line_and_applies_the_edit():
     assert "Create(Circle())" in fixed and "ShowCreation" not in fixed
     prompt = llm.requests[0].messages[-1].plain_text()
     assert "line 6" in prompt and "ShowCreation" in prompt
+    # The code the model must quote is shown as it is in the file: no line-number prefixes.
+    assert "\n        self.play(ShowCreation(Circle()))\n" in prompt and "6>" not in prompt
     assert llm.requests[0].tag.key == "coder.fix_lines.2.1"
 
 
-def test_numbered_context_marks_the_failing_line():
-    ctx = numbered_context("a\nb\nc\nd\ne\n", 3, radius=1)
-    assert ctx.splitlines() == ["   2  b", "   3> c", "   4  d"]
+def test_failing_lines_are_shown_verbatim():
+    where = failing_lines("a\n    b\nc\nd\ne\n", 3, radius=1)
+    assert where is not None
+    assert (where.text, where.first, where.last) == ("c", 2, 4)
+    assert where.context.splitlines() == ["    b", "c", "d"]
+    assert failing_lines("a\n", 9) is None
 
 
 def test_coder_prompt_carries_the_storyboard():

@@ -130,6 +130,9 @@ class RenderRequest(Strict):
     tier: Tier
     orientation: Orientation
     limits: SandboxLimits = Field(default_factory=SandboxLimits)
+    #: Run the scene with ``manim render --dry_run``: every animation is computed, no frame is
+    #: written, so runtime errors show in a fraction of a render; an ``ok`` result has no video.
+    dry_run: bool = False
     #: Log ids only (bound to the render task's log lines), never part of the render key.
     batch_id: str = ""
     attempt: int = Field(default=0, ge=0)

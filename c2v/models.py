@@ -173,6 +173,44 @@ class RenderResult(Strict):
     keyframe_times: list[float] = Field(default_factory=list)  # end of each animation, seconds
 
 
+# --- pre-render check ------------------------------------------------------------------
+class CodeRewrite(Strict):
+    """One mechanical rewrite of generated code (a renamed Manim API), made with no model call."""
+
+    line: int
+    old: str
+    new: str
+    rule: str  # e.g. "name:ShowCreation", "call:FadeInFrom", "method:get_graph"
+
+
+class PrecheckError(Strict):
+    """What the static check found wrong, shaped like a render's code_error."""
+
+    message: str
+    traceback: str
+    error_line: int | None = None
+
+    def to_render_result(self, section_id: str) -> RenderResult:
+        return RenderResult(
+            status=RenderStatus.code_error,
+            section_id=section_id,
+            message=self.message,
+            traceback=self.traceback,
+            error_line=self.error_line,
+            backend="precheck",
+        )
+
+
+class PrecheckResult(Strict):
+    code: str  # the code after the rewrites (the input when none applied)
+    rewrites: list[CodeRewrite] = Field(default_factory=list)
+    error: PrecheckError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
 # --- accounting ------------------------------------------------------------------------
 class TokenUsage(Strict):
     input: int = 0

@@ -48,6 +48,11 @@ class Outline(Strict):
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 
 
+def has_cjk(text: str) -> bool:
+    """True when ``text`` has Chinese, Japanese or Korean characters (measured in characters)."""
+    return _CJK.search(text) is not None
+
+
 def line_too_long(line: str) -> str | None:
     """Why a lecture line is too long, or None.
 

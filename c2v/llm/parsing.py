@@ -97,12 +97,12 @@ def _decoded(text: str) -> tuple[list[dict[str, Any]], str]:
     return objects, last_error
 
 
-def extract_json_object(text: str) -> dict[str, Any]:
-    """The first JSON object a reply carries, in whatever shape it came, not yet validated."""
+def extract_json_object(text: str, key: str | None = None) -> dict[str, Any]:
+    """The JSON object a reply carries (the first with ``key``, if any has it), not yet validated."""
     objects, error = _decoded(text)
     if not objects:
         raise ReplyParseError(error)
-    return objects[0]
+    return next((o for o in objects if key is not None and key in o), objects[0])
 
 
 def validation_message(exc: ValidationError, model: type[BaseModel]) -> str:

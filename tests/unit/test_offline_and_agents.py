@@ -3,27 +3,10 @@ import pytest
 from c2v.agents.coder import Coder, failing_lines, scene_name_for
 from c2v.agents.planner import Planner
 from c2v.errors import ReplyParseError, TranscriptError, UnknownTopicError
-from c2v.llm.base import CallTag, LLMReply, LLMRequest, Message
+from c2v.llm.base import CallTag, LLMRequest, Message
 from c2v.llm.offline import OfflineLLM, bundled_transcripts, find_transcript
-from c2v.models import RenderResult, RenderStatus, StoryboardSection, TokenUsage
-
-
-class ScriptedLLM:
-    """A real LLMClient that answers from a script and records what it was asked."""
-
-    provider = "scripted"
-    model = "scripted-1"
-
-    def __init__(self, replies):
-        self.replies = list(replies)
-        self.requests: list[LLMRequest] = []
-
-    def complete(self, request: LLMRequest) -> LLMReply:
-        self.requests.append(request)
-        text = self.replies.pop(0)
-        return LLMReply(
-            text=text, usage=TokenUsage(input=10, output=5), provider=self.provider, model=self.model
-        )
+from c2v.models import RenderResult, RenderStatus, StoryboardSection
+from tests.llm_fakes import ScriptedLLM
 
 
 def test_at_least_three_bundled_topics():

@@ -78,3 +78,32 @@ def test_dry_run_of_a_good_scene_is_ok_and_still_linted():
 
 def test_a_dry_run_verdict_never_stands_for_a_render():
     assert render_key(request(PLAIN, dry_run=True)) != render_key(request(PLAIN))
+
+
+OLD_API = """from manim import *
+from c2v_layout import TeachingScene
+
+class Section1(TeachingScene):
+    def construct(self):
+        self.show_title("Old names")
+        self.show_lecture(["A parabola, drawn the old way"])
+        axes = Axes(x_range=[-2, 2], y_range=[0, 4])
+        self.place_at("B2", axes, span_to="E5")
+        graph = axes.get_graph(lambda x: x**2, color=BLUE)
+        label = TexMobject("y = x^2")
+        self.place_at("E1", label)
+        self.play(ShowCreation(axes), ShowCreation(graph))
+        self.play(FadeInFrom(label, UP), FadeInFromDown(TextMobject("parabola").scale(0.6)))
+"""
+
+
+def test_code_the_precheck_rewrote_renders_where_the_original_fails():
+    from c2v.agents.precheck import precheck
+
+    broken = render_scene(request(OLD_API, dry_run=True), BwrapBackend())
+    # Manim answers get_graph with a confusing getter TypeError at line 10; the precheck renames it.
+    assert broken.result.status is RenderStatus.code_error and broken.result.error_line == 10
+    checked = precheck(OLD_API, "Section1")
+    assert checked.ok and len(checked.rewrites) == 7
+    out = render_scene(request(checked.code), BwrapBackend())
+    assert out.result.status is RenderStatus.ok, out.result.message

@@ -48,6 +48,11 @@ class Outline(Strict):
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 
 
+def has_cjk(text: str) -> bool:
+    """True when ``text`` has Chinese, Japanese or Korean characters (measured in characters)."""
+    return _CJK.search(text) is not None
+
+
 def line_too_long(line: str) -> str | None:
     """Why a lecture line is too long, or None.
 
@@ -130,6 +135,9 @@ class RenderRequest(Strict):
     tier: Tier
     orientation: Orientation
     limits: SandboxLimits = Field(default_factory=SandboxLimits)
+    #: Run the scene with ``manim render --dry_run``: every animation is computed, no frame is
+    #: written, so runtime errors show in a fraction of a render; an ``ok`` result has no video.
+    dry_run: bool = False
     #: Log ids only (bound to the render task's log lines), never part of the render key.
     batch_id: str = ""
     attempt: int = Field(default=0, ge=0)
@@ -168,6 +176,44 @@ class RenderResult(Strict):
     layout_issues: list[LayoutIssue] = Field(default_factory=list)
     layout_recorded: bool = False
     keyframe_times: list[float] = Field(default_factory=list)  # end of each animation, seconds
+
+
+# --- pre-render check ------------------------------------------------------------------
+class CodeRewrite(Strict):
+    """One mechanical rewrite of generated code (a renamed Manim API), made with no model call."""
+
+    line: int
+    old: str
+    new: str
+    rule: str  # e.g. "name:ShowCreation", "call:FadeInFrom", "method:get_graph"
+
+
+class PrecheckError(Strict):
+    """What the static check found wrong, shaped like a render's code_error."""
+
+    message: str
+    traceback: str
+    error_line: int | None = None
+
+    def to_render_result(self, section_id: str) -> RenderResult:
+        return RenderResult(
+            status=RenderStatus.code_error,
+            section_id=section_id,
+            message=self.message,
+            traceback=self.traceback,
+            error_line=self.error_line,
+            backend="precheck",
+        )
+
+
+class PrecheckResult(Strict):
+    code: str  # the code after the rewrites (the input when none applied)
+    rewrites: list[CodeRewrite] = Field(default_factory=list)
+    error: PrecheckError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
 
 # --- accounting ------------------------------------------------------------------------

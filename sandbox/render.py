@@ -83,6 +83,7 @@ def render_key(request: RenderRequest) -> str:
         manim_version(),
         request.tier.value,
         request.orientation.value,
+        *(["dry_run"] if request.dry_run else []),
     ):
         h.update(part.encode("utf-8"))
         h.update(b"\0")
@@ -118,6 +119,7 @@ def manim_argv(request: RenderRequest, python: str) -> list[str]:
         "--disable_caching",
         "-v",
         "WARNING",
+        *(["--dry_run"] if request.dry_run else []),
     ]
 
 
@@ -156,7 +158,10 @@ def _read_layout(work: Path, pixel_height: int) -> tuple[list[LayoutIssue], list
         return None
     try:
         record = json.loads(raw)
-        times = sorted({round(float(snap["t"]), 3) for snap in record.get("snapshots", []) if "t" in snap})
+        snapshots = record.get("snapshots", [])
+        if not any(snap.get("units") for snap in snapshots):
+            return None  # nothing was on screen to record: the lint saw nothing
+        times = sorted({round(float(snap["t"]), 3) for snap in snapshots if "t" in snap})
         return lint_layout(record, pixel_height), times
     except (ValueError, KeyError, TypeError):
         return None
@@ -174,11 +179,14 @@ def render_scene(
         labels = {"c2v.case": request.case_id, "c2v.section": request.section_id}
         argv = manim_argv(request, backend.python)
         outcome = backend.run(work, argv, dict(SCENE_ENV), request.limits, labels)
-        video_path = _find_video(work) if outcome.exit_code == 0 and not outcome.timed_out else None
+        finished = outcome.exit_code == 0 and not outcome.timed_out
+        video_path = _find_video(work) if finished and not request.dry_run else None
         data = _read_no_follow(video_path) if video_path is not None else None
         # Probe the very bytes that are returned, never the path the scene controlled.
         probe = probe_video(data) if data is not None and len(data) <= MAX_VIDEO_BYTES else None
         video_ok = probe is not None and (probe.width, probe.height) == (fmt.width, fmt.height)
+        if request.dry_run:
+            video_ok = finished  # a dry run writes no frames: a clean exit is its success
         verdict = classify(outcome, video_ok)
         if verdict.status is not RenderStatus.ok:
             data = None

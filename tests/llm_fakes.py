@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from c2v.llm.base import LLMReply, LLMRequest
+from c2v.models import TokenUsage
+
 
 @dataclass
 class Recorded:
@@ -253,3 +256,21 @@ class TranscriptReplay:
             self.keys.append(key)
         words = sum(len(_text(m["content"])) for m in messages) // 4
         return Reply(body=openai_chat(text, model=self.model, usage=(words, len(text) // 4)))
+
+
+class ScriptedLLM:
+    """A real LLMClient that answers from a script and records what it was asked."""
+
+    provider = "scripted"
+    model = "scripted-1"
+
+    def __init__(self, replies: list[str]) -> None:
+        self.replies = list(replies)
+        self.requests: list[LLMRequest] = []
+
+    def complete(self, request: LLMRequest) -> LLMReply:
+        self.requests.append(request)
+        text = self.replies.pop(0)
+        return LLMReply(
+            text=text, usage=TokenUsage(input=10, output=5), provider=self.provider, model=self.model
+        )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from c2v.agents.ask import ask
+from c2v.agents.edits import apply_reply
 from c2v.language import language_rule
 from c2v.llm.base import CallTag, LLMClient, LLMReply, Message
-from c2v.llm.parsing import apply_search_replace, extract_python, scene_class
+from c2v.llm.parsing import extract_python, scene_class
 from c2v.models import RenderResult, StoryboardSection
 from c2v.prompts import render_prompt
 from c2v.tiers import layout_hint
@@ -20,17 +22,30 @@ def scene_name_for(section_id: str) -> str:
     return "Section" + "".join(ch if ch.isalnum() else "_" for ch in section_id)
 
 
-def numbered_context(code: str, line: int, radius: int = CONTEXT_LINES) -> str:
+@dataclass(frozen=True)
+class FailingLines:
+    """The lines around a failure, verbatim (no prefixes), so the model can quote them."""
+
+    line: int
+    text: str
+    first: int
+    last: int
+    context: str
+
+
+def failing_lines(code: str, line: int, radius: int = CONTEXT_LINES) -> FailingLines | None:
     lines = code.splitlines()
+    if not 1 <= line <= len(lines):
+        return None
     lo, hi = max(1, line - radius), min(len(lines), line + radius)
-    return "\n".join(f"{n:>4}{'>' if n == line else ' '} {lines[n - 1]}" for n in range(lo, hi + 1))
+    return FailingLines(line, lines[line - 1], lo, hi, "\n".join(lines[lo - 1 : hi]))
 
 
 def _whole_file(scene_name: str) -> Callable[[str], str]:
     """Parser for replies that carry the whole scene file."""
 
     def parse(text: str) -> str:
-        code = extract_python(text)
+        code = extract_python(text, scene_name)
         scene_class(code, scene_name)
         return code
 
@@ -38,12 +53,10 @@ def _whole_file(scene_name: str) -> Callable[[str], str]:
 
 
 def _edits_to(code: str, scene_name: str) -> Callable[[str], str]:
-    """Parser for replies that carry SEARCH/REPLACE edits of ``code``."""
+    """Parser for replies that carry SEARCH/REPLACE edits of ``code`` (or the whole new file)."""
 
     def parse(text: str) -> str:
-        edited = apply_search_replace(code, text)
-        scene_class(edited, scene_name)
-        return edited
+        return apply_reply(code, text, scene_name).code
 
     return parse
 
@@ -92,14 +105,17 @@ class Coder:
         self, topic: str, section_id: str, code: str, failure: RenderResult, attempt: int
     ) -> tuple[str, list[LLMReply]]:
         """Targeted fix: the model edits only the failing lines (SEARCH/REPLACE)."""
-        line = failure.error_line or 0
+        where = failing_lines(code, failure.error_line or 0)
         prompt = render_prompt(
             "coder_fix_lines",
             section_id=section_id,
             manim_version=manim_version(),
             message=failure.message,
-            error_line=line,
-            context=numbered_context(code, line) if line else "",
+            error_line=where.line if where else 0,
+            failing_line=where.text if where else "",
+            context_first=where.first if where else 0,
+            context_last=where.last if where else 0,
+            context=where.context if where else "",
             traceback="\n".join(failure.traceback.splitlines()[-12:]),
         )
         tag = CallTag(agent="coder", stage="fix_lines", topic=topic, section=section_id, attempt=attempt)

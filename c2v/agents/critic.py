@@ -5,15 +5,42 @@ from __future__ import annotations
 import base64
 import re
 
+from pydantic import ValidationError
+
 from c2v.agents.ask import ask
+from c2v.errors import ReplyParseError
 from c2v.language import LANGUAGE_NAMES
 from c2v.llm.base import CallTag, ImagePart, LLMClient, LLMReply, Message, TextPart, VideoPart
-from c2v.llm.parsing import extract_json
+from c2v.llm.parsing import extract_json_object, validation_message
 from c2v.models import CriticReport, LayoutIssue, StoryboardSection
 from c2v.prompts import render_prompt
 from c2v.tiers import layout_hint
 
 _PLACE = re.compile(r"place_at\(\s*[\"']([A-Fa-f][1-6])[\"']")
+_ANCHOR = re.compile(r"^[A-Fa-f][1-6]$")
+
+
+def parse_report(text: str) -> CriticReport:
+    """The critic's JSON; an anchor outside A1-F6 is dropped from its issue, which is kept.
+
+    The problem a model saw is still worth fixing when it names a cell the grid lacks
+    ("G7"); the fix text says which anchor was dropped so the Coder is not misled.
+    """
+    data = extract_json_object(text, "issues")
+    issues = data.get("issues")
+    if isinstance(issues, list):
+        for issue in issues:
+            anchor = issue.get("anchor") if isinstance(issue, dict) else None
+            if isinstance(anchor, str) and not _ANCHOR.match(anchor.strip()):
+                issue["anchor"] = None
+                note = f"(anchor {anchor[:8]!r} is outside the grid A1-F6)"
+                issue["fix"] = f"{issue.get('fix') or ''} {note}".strip()
+            elif isinstance(anchor, str):
+                issue["anchor"] = anchor.strip().upper()
+    try:
+        return CriticReport.model_validate(data)
+    except ValidationError as exc:
+        raise ReplyParseError(validation_message(exc, CriticReport)) from None
 
 
 def placements(code: str) -> list[tuple[int, str]]:
@@ -54,6 +81,4 @@ class Critic:
             parts.append(VideoPart(data_b64=base64.b64encode(video).decode("ascii")))
         messages = [Message.text("system", render_prompt("critic_system")), Message(role="user", parts=parts)]
         tag = CallTag(agent="critic", stage="review", topic=topic, section=section.id, attempt=round_)
-        return ask(
-            self.llm, tag, messages, lambda text: extract_json(text, CriticReport), schema=CriticReport
-        )
+        return ask(self.llm, tag, messages, parse_report, schema=CriticReport)

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 from c2v_anchors import Box, Layout, layout_for
-from c2v_record import Recorder
+from c2v_record import install as install_recorder
 from manim import (
     DOWN,
     GRAY_B,
@@ -74,6 +74,7 @@ def chinese_tex_template() -> TexTemplate:
 
 
 CJK_TEX = chinese_tex_template()
+install_recorder()
 
 
 def current_layout() -> Layout:
@@ -160,23 +161,13 @@ class TeachingScene(Scene):
         self.layout = current_layout()
         self.title_mobject: Mobject | None = None
         self.lecture_group = VGroup()
-        self._recorder = Recorder()
 
-    # -- layout recording (read by the host's layout lint) -----------------------------------
-    def _roles(self) -> dict[int, str]:
+    # -- layout recording (c2v_record snapshots every scene; this names the panels) ----------
+    def _c2v_roles(self) -> dict[int, str]:
         roles = {id(self.lecture_group): "lecture"}
         if self.title_mobject is not None:
             roles[id(self.title_mobject)] = "title"
         return roles
-
-    def play(self, *args: Any, **kwargs: Any) -> None:
-        super().play(*args, **kwargs)
-        self._recorder.snapshot(self, f"play {len(self._recorder.snapshots) + 1}", self._roles())
-
-    def tear_down(self) -> None:
-        self._recorder.snapshot(self, "end", self._roles())
-        self._recorder.write(self.layout)
-        super().tear_down()
 
     # -- geometry -------------------------------------------------------------
     def anchor(self, name: str) -> np.ndarray:

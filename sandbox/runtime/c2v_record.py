@@ -1,10 +1,14 @@
 """Record what is on screen after every animation, for the host's layout lint.
 
-Imported by the teaching-scene runtime inside the sandbox. Every mobject remembers the
-line of scene.py that created it; after each ``play`` the scene's visible objects are
-flattened into units (a text, a formula or a shape) with their bounding boxes, and at the
-end everything is written to ``layout.json`` in the work dir. Sizes are capped so a
-hostile scene cannot make the host read a huge file.
+Installed by ``c2v_manim`` before the scene module is imported, so it sees every Manim
+``Scene`` the code defines, whether or not it builds on ``TeachingScene``: the hooks sit on
+Manim's render manager (``play``, which ``wait`` goes through, and ``tear_down``), below
+anything a scene overrides. Every mobject remembers the line of scene.py that created it;
+after each ``play`` the scene's visible objects are flattened into units (a text, a
+formula or a shape) with their bounding boxes, and at the end everything is written to
+``layout.json`` in the work dir. Sizes are capped so a hostile scene cannot make the host
+read a huge file. A scene without the template has no panels: its objects get the role
+``free`` (frame, size and overlap rules apply; panel rules do not).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from c2v_anchors import layout_for
 from manim import (
     DecimalNumber,
     Group,
@@ -26,6 +31,7 @@ from manim import (
     VMobject,
     config,
 )
+from manim.manager import Manager
 
 REPORT_NAME = "layout.json"
 SCENE_FILE = "scene.py"
@@ -120,13 +126,13 @@ class Recorder:
         self.snapshots: list[dict[str, Any]] = []
         self.dropped = 0
 
-    def snapshot(self, scene: Any, label: str, roles: dict[int, str]) -> None:
+    def snapshot(self, scene: Any, label: str, roles: dict[int, str], default_role: str = "area") -> None:
         if len(self.snapshots) >= MAX_SNAPSHOTS:
             self.dropped += 1
             return
         units: list[dict[str, Any]] = []
         for m in scene.mobjects:
-            _flatten(m, roles.get(id(m), "area"), units)
+            _flatten(m, roles.get(id(m), default_role), units)
         t = float(getattr(getattr(scene, "renderer", None), "time", 0.0) or 0.0)
         index = len(self.snapshots)
         self.snapshots.append({"index": index, "label": label, "t": round(t, 3), "units": units})
@@ -148,3 +154,45 @@ class Recorder:
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump(report, fh)
         os.replace(tmp, REPORT_NAME)
+
+
+def _recorder_of(scene: Any) -> Recorder:
+    recorder = scene.__dict__.get("_c2v_recorder")
+    if recorder is None:
+        recorder = Recorder()
+        scene._c2v_recorder = recorder
+    return recorder
+
+
+def _snapshot(scene: Any, label: str) -> None:
+    """Roles come from the template's ``_c2v_roles`` where the scene has it."""
+    roles_of = getattr(scene, "_c2v_roles", None)
+    if callable(roles_of):
+        _recorder_of(scene).snapshot(scene, label, roles_of(), "area")
+    else:
+        _recorder_of(scene).snapshot(scene, label, {}, "free")
+
+
+def install() -> None:
+    """Hook the recorder into Manim's render manager (idempotent)."""
+    if getattr(Manager.play, "_c2v_recording", False):
+        return
+    original_play = Manager.play
+    original_tear_down = Manager.tear_down
+
+    def play(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_play(self, *args, **kwargs)
+        _snapshot(self.scene, f"play {len(_recorder_of(self.scene).snapshots) + 1}")
+
+    def tear_down(self: Any) -> None:
+        original_tear_down(self)
+        scene = self.scene
+        _snapshot(scene, "end")
+        layout = getattr(scene, "layout", None)
+        if layout is None or not hasattr(layout, "lecture"):
+            layout = layout_for(config.frame_width, config.frame_height)
+        _recorder_of(scene).write(layout)
+
+    play._c2v_recording = True  # type: ignore[attr-defined]
+    Manager.play = play
+    Manager.tear_down = tear_down

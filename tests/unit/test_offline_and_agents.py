@@ -1,29 +1,12 @@
 import pytest
 
-from c2v.agents.coder import Coder, numbered_context, scene_name_for
+from c2v.agents.coder import Coder, failing_lines, scene_name_for
 from c2v.agents.planner import Planner
 from c2v.errors import ReplyParseError, TranscriptError, UnknownTopicError
-from c2v.llm.base import CallTag, LLMReply, LLMRequest, Message
+from c2v.llm.base import CallTag, LLMRequest, Message
 from c2v.llm.offline import OfflineLLM, bundled_transcripts, find_transcript
-from c2v.models import RenderResult, RenderStatus, StoryboardSection, TokenUsage
-
-
-class ScriptedLLM:
-    """A real LLMClient that answers from a script and records what it was asked."""
-
-    provider = "scripted"
-    model = "scripted-1"
-
-    def __init__(self, replies):
-        self.replies = list(replies)
-        self.requests: list[LLMRequest] = []
-
-    def complete(self, request: LLMRequest) -> LLMReply:
-        self.requests.append(request)
-        text = self.replies.pop(0)
-        return LLMReply(
-            text=text, usage=TokenUsage(input=10, output=5), provider=self.provider, model=self.model
-        )
+from c2v.models import RenderResult, RenderStatus, StoryboardSection
+from tests.llm_fakes import ScriptedLLM
 
 
 def test_at_least_three_bundled_topics():
@@ -116,12 +99,17 @@ def test_fix_lines_prompt_points_at_the_line_and_applies_the_edit():
     assert "Create(Circle())" in fixed and "ShowCreation" not in fixed
     prompt = llm.requests[0].messages[-1].plain_text()
     assert "line 6" in prompt and "ShowCreation" in prompt
+    # The code the model must quote is shown as it is in the file: no line-number prefixes.
+    assert "\n        self.play(ShowCreation(Circle()))\n" in prompt and "6>" not in prompt
     assert llm.requests[0].tag.key == "coder.fix_lines.2.1"
 
 
-def test_numbered_context_marks_the_failing_line():
-    ctx = numbered_context("a\nb\nc\nd\ne\n", 3, radius=1)
-    assert ctx.splitlines() == ["   2  b", "   3> c", "   4  d"]
+def test_failing_lines_are_shown_verbatim():
+    where = failing_lines("a\n    b\nc\nd\ne\n", 3, radius=1)
+    assert where is not None
+    assert (where.text, where.first, where.last) == ("c", 2, 4)
+    assert where.context.splitlines() == ["    b", "c", "d"]
+    assert failing_lines("a\n", 9) is None
 
 
 def test_coder_prompt_carries_the_storyboard():

@@ -1,7 +1,8 @@
 import pytest
 
+from c2v.agents.edits import apply_search_replace
 from c2v.errors import ReplyParseError
-from c2v.llm.parsing import apply_search_replace, extract_json, extract_python, fenced_blocks, scene_class
+from c2v.llm.parsing import extract_json, extract_python, fenced_blocks, scene_class
 from c2v.models import Outline
 
 OUTLINE = '{"topic": "T", "audience": "a", "sections": [{"id": "1", "title": "Intro", "content": "c"}]}'

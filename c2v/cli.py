@@ -461,6 +461,7 @@ def _prepare(cfg: RunConfig, log_json: bool) -> RunConfig:
     with the sandbox backend resolved (``auto`` becomes the one that will run)."""
     from c2v.deps import require_system_dependencies
     from sandbox.backends import resolve_backend
+    from sandbox.base import SandboxKind
 
     configure_logging(json_lines=log_json, level=logging.INFO if log_json else logging.ERROR)
     if cfg.llm is not None:
@@ -471,7 +472,7 @@ def _prepare(cfg: RunConfig, log_json: bool) -> RunConfig:
     backend, why = resolve_backend(cfg.sandbox)
     if cfg.sandbox == "auto" or log_json:
         click.echo(why)
-    return cfg.model_copy(update={"sandbox": backend.name})
+    return cfg.model_copy(update={"sandbox": SandboxKind(backend.name)})
 
 
 def _reporter(log_json: bool) -> Any:

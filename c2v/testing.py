@@ -47,7 +47,7 @@ class ScriptedLLM:
         self.requests: list[LLMRequest] = []
         self._turns: dict[str, int] = {}
 
-    def keys(self) -> list[str]:
+    def asked(self) -> list[str]:
         """The keys of the calls asked so far, in order."""
         return [r.tag.key for r in self.requests]
 

@@ -143,10 +143,13 @@ class BatchFailed(C2VError, RuntimeError):
     pass
 
 
-def one_line(exc: BaseException, limit: int = 300) -> str:
-    """An exception as one line: its type and the first line of its message, cut to ``limit``."""
+def one_line(exc: BaseException, limit: int = 300, typed: bool = True) -> str:
+    """An exception as one line: the first line of its message cut to ``limit``, after its type
+    unless ``typed`` is False (the type alone when the message is empty)."""
     lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0][:limit]}" if lines else type(exc).__name__
+    if not lines:
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {lines[0][:limit]}" if typed else lines[0][:limit]
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ import requests.exceptions
 from docker.models.containers import Container
 from docker.types import LogConfig, Ulimit
 
+from c2v.errors import one_line
 from c2v.models import SandboxLimits
 from sandbox.base import INSIDE_WORKDIR, TAIL_BYTES, ProcessOutcome, chown_tree
 from sandbox.image import IMAGE_PYTHON, IMAGE_UID, image_tag
@@ -72,7 +73,7 @@ class DockerBackend:
             client = self.client()
             client.ping()
         except docker.errors.DockerException as exc:
-            first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            first = one_line(exc, 200, typed=False)
             return (
                 f"the Docker engine does not answer ({first}): install docker.io and start it "
                 "(`sudo apt-get install docker.io && sudo dockerd &`), or use --sandbox bwrap"
@@ -169,7 +170,7 @@ class DockerBackend:
         except docker.errors.ImageNotFound:
             return _infra(started, f"the sandbox image {self.image} is missing: run `make sandbox-image`")
         except docker.errors.DockerException as exc:
-            return _infra(started, f"docker failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+            return _infra(started, f"docker failed: {one_line(exc, 200)}")
         finally:
             if container is not None:
                 _remove(container)

@@ -112,7 +112,7 @@ def _agent_outcome(ref: Any) -> AgentOutcome:
         cause = exc.cause if hasattr(exc, "cause") else None
         if isinstance(cause, C2VError):
             return AgentOutcome(error=cause)
-        return AgentOutcome(error=ClusterError(f"agent call failed: {str(exc).splitlines()[0][:300]}"))
+        return AgentOutcome(error=ClusterError(f"agent call failed: {one_line(exc, 300, typed=False)}"))
     except ray.exceptions.RayError as exc:
         return AgentOutcome(error=ClusterError(f"agent actor unavailable: {type(exc).__name__}"))
     return AgentOutcome(value=value, replies=list(replies))

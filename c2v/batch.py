@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from c2v.batch_report import BatchReport, TopicRecord, TopicState, load_report, now_iso, write_report
 from c2v.case import CaseDir
 from c2v.config import RunConfig
-from c2v.errors import C2VError, OutputDirError, SectionsFailed, UsageError
+from c2v.errors import C2VError, OutputDirError, SectionsFailed, UsageError, one_line
 from c2v.logs import task_context
 from c2v.models import Manifest
 from c2v.progress import BatchReporter, NullBatchReporter
@@ -185,11 +185,9 @@ def finished_manifest(case_root: Path, cfg: RunConfig) -> Manifest | None:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else ""
     if isinstance(exc, C2VError):
-        return first[:500]
-    return f"internal error: {type(exc).__name__}: {first}"[:500]
+        return one_line(exc, 500, typed=False)
+    return f"internal error: {one_line(exc, 500)}"[:500]
 
 
 @dataclass

@@ -151,6 +151,9 @@ class CaseDir:
     def render_dir(self, key: str) -> Path:
         return self.root / "renders" / key
 
+    def render_video(self, key: str) -> Path:
+        return self.render_dir(key) / "video.mp4"
+
     def load_render(self, key: str) -> RenderResult | None:
         folder = self.render_dir(key)
         try:

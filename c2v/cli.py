@@ -18,7 +18,7 @@ import click
 from pydantic import ValidationError
 
 from c2v.config import RunConfig
-from c2v.errors import BatchFailed, C2VError, ClusterError, ConfigError, UsageError
+from c2v.errors import BatchFailed, C2VError, ClusterError, ConfigError, UsageError, first_error, one_line
 from c2v.llm.offline import find_transcript
 from c2v.llm.settings import CONFIG_ENV, ProviderKind, require_usable, resolve_provider
 from c2v.logs import configure_logging
@@ -448,12 +448,10 @@ def _config(topic: str, **opts: Any) -> RunConfig:
             render_pools=opts.get("render_pools"),
         )
     except ValidationError as exc:
-        first = exc.errors()[0]
-        cause = first.get("ctx", {}).get("error")
-        if isinstance(cause, UsageError):
-            raise cause from None
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"invalid {where}: {first['msg']}") from None
+        first = first_error(exc)
+        if isinstance(first.cause, UsageError):
+            raise first.cause from None
+        raise ConfigError(f"invalid {first.where}: {first.msg}") from None
 
 
 def _prepare(cfg: RunConfig, log_json: bool) -> RunConfig:
@@ -461,6 +459,7 @@ def _prepare(cfg: RunConfig, log_json: bool) -> RunConfig:
     with the sandbox backend resolved (``auto`` becomes the one that will run)."""
     from c2v.deps import require_system_dependencies
     from sandbox.backends import resolve_backend
+    from sandbox.base import SandboxKind
 
     configure_logging(json_lines=log_json, level=logging.INFO if log_json else logging.ERROR)
     if cfg.llm is not None:
@@ -471,7 +470,7 @@ def _prepare(cfg: RunConfig, log_json: bool) -> RunConfig:
     backend, why = resolve_backend(cfg.sandbox)
     if cfg.sandbox == "auto" or log_json:
         click.echo(why)
-    return cfg.model_copy(update={"sandbox": backend.name})
+    return cfg.model_copy(update={"sandbox": SandboxKind(backend.name)})
 
 
 def _reporter(log_json: bool) -> Any:
@@ -608,7 +607,7 @@ def main(argv: list[str] | None = None) -> None:
         if os.environ.get("C2V_DEBUG"):
             raise
         click.echo(
-            f"c2v: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+            f"c2v: internal error: {one_line(exc)}",
             err=True,
         )
         sys.exit(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -13,6 +14,7 @@ from c2v.repair import RepairPolicy
 from c2v.slug import check_prefix, clean_topic
 from c2v.tiers import Orientation, Tier
 from cluster.pools import RenderPools
+from sandbox.base import SandboxKind
 
 
 class RunConfig(Strict):
@@ -31,7 +33,8 @@ class RunConfig(Strict):
     feedback_rounds: int = Field(default=2, ge=0, le=10)
     preview_tier: Tier = Tier.l
     language: str | None = None  # detected from the topic when not given
-    sandbox: str = "auto"  # bwrap, docker, or auto (resolved once at the CLI boundary)
+    #: bwrap, docker, or auto (resolved at the CLI boundary; the driver resolves what is left once).
+    sandbox: SandboxKind | Literal["auto"] = "auto"
     limits: SandboxLimits = Field(default_factory=SandboxLimits)
     coder_actors: int = Field(default=3, ge=1, le=64)
     ray_address: str | None = None

@@ -42,7 +42,10 @@ says what failed and where, and never contains a secret.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
+
+from pydantic import ValidationError
 
 
 class C2VError(Exception):
@@ -173,3 +176,35 @@ class ClusterError(C2VError, RuntimeError):
 
 class BatchFailed(C2VError, RuntimeError):
     pass
+
+
+def one_line(exc: BaseException, limit: int = 300, typed: bool = True) -> str:
+    """An exception as one line: the first line of its message cut to ``limit``, after its type
+    unless ``typed`` is False (the type alone when the message is empty)."""
+    lines = str(exc).strip().splitlines()
+    if not lines:
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {lines[0][:limit]}" if typed else lines[0][:limit]
+
+
+@dataclass(frozen=True)
+class FirstError:
+    """The first error of a pydantic ValidationError, without the input (it may be a secret)."""
+
+    where: str  # the field path, dotted ("" at the top level)
+    msg: str
+    kind: str  # pydantic's error type, e.g. "extra_forbidden"
+    cause: object  # the exception a validator raised, if one did
+
+    def line(self) -> str:
+        return f"{self.where}: {self.msg}" if self.where else self.msg
+
+
+def first_error(exc: ValidationError) -> FirstError:
+    first = exc.errors()[0]
+    return FirstError(
+        where=".".join(str(p) for p in first["loc"]),
+        msg=str(first["msg"]),
+        kind=str(first["type"]),
+        cause=first.get("ctx", {}).get("error"),
+    )

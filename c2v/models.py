@@ -284,6 +284,15 @@ class CriticReport(Strict):
     issues: list[CriticIssue] = Field(default_factory=list, max_length=20)
 
 
+class ReviewChange(StrEnum):
+    """What a feedback round did to a section."""
+
+    none = "none"
+    anchor_edit = "anchor_edit"
+    revise = "revise"
+    reverted = "reverted"
+
+
 class SectionReview(Strict):
     """One section in one feedback round."""
 
@@ -291,7 +300,7 @@ class SectionReview(Strict):
     lint_before: list[LayoutIssue] = Field(default_factory=list)
     critic: list[CriticIssue] = Field(default_factory=list)
     critic_error: str | None = None
-    change: str = "none"  # none | anchor_edit | revise | reverted
+    change: ReviewChange = ReviewChange.none
     lint_after: list[LayoutIssue] | None = None
 
 
@@ -320,11 +329,22 @@ class SectionRecord(Strict):
 
 
 class Timings(Strict):
+    """Seconds: wall-clock stages, which never add up to more than ``total``, and task sums.
+
+    The stages run one after another: ``plan``, ``sections`` (coding and rendering every
+    section with its repairs; the two interleave), ``critic`` (all feedback rounds),
+    ``final_tier`` (the frozen code at the final tier) and ``stitch``. The ``*_task_s`` fields
+    sum the seconds of tasks that ran side by side, so they may exceed the total.
+    """
+
     plan: float = 0.0
-    code: float = 0.0
-    render: float = 0.0
+    sections: float = 0.0
+    critic: float = 0.0
+    final_tier: float = 0.0
     stitch: float = 0.0
     total: float = 0.0
+    coder_task_s: float = 0.0  # the model's answer time, summed over every Coder call
+    render_task_s: float = 0.0  # sandbox wall time, summed over every render task
 
 
 class RunCounters(Strict):

@@ -32,7 +32,7 @@ import structlog
 from ray.exceptions import AuthenticationError
 from ray.job_submission import JobSubmissionClient
 
-from c2v.errors import ClusterError, ConfigError
+from c2v.errors import ClusterError, ConfigError, one_line
 
 log = structlog.get_logger("c2v.jobs")
 
@@ -129,8 +129,7 @@ def _auth_hint(address: str, exc: BaseException) -> str:
 
 
 def _first(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return (lines[0] if lines else type(exc).__name__)[:300]
+    return one_line(exc, 300, typed=False)
 
 
 # --- submit or attach --------------------------------------------------------------------

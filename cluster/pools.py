@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
 
-from c2v.errors import ConfigError
+from c2v.errors import ConfigError, first_error
 from c2v.models import Strict
 from c2v.tiers import Tier
 
@@ -93,9 +93,9 @@ class RenderPools(Strict):
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            what = "unknown tier or field" if first["type"] == "extra_forbidden" else first["msg"]
+            first = first_error(exc)
+            where = first.where
+            what = "unknown tier or field" if first.kind == "extra_forbidden" else first.msg
             raise ConfigError(
                 f"render pools in {source}: {where}: {what} (tiers are l, m, h, k; fields are "
                 "num_cpus, num_gpus, resources)"

@@ -14,7 +14,7 @@ import structlog
 
 from c2v.logs import task_context
 from c2v.models import RenderRequest
-from sandbox.backends import make_backend
+from sandbox.backends import BackendConfig, build_backend
 from sandbox.render import RenderOutput, render_scene
 
 log = structlog.get_logger("c2v.render")
@@ -24,7 +24,7 @@ RENDER_TASK_RETRIES = 2
 
 
 @ray.remote(num_cpus=1, max_retries=RENDER_TASK_RETRIES)
-def render_task(request: RenderRequest, backend: str) -> RenderOutput:
+def render_task(request: RenderRequest, backend: BackendConfig) -> RenderOutput:
     with task_context(
         batch=request.batch_id,
         topic=request.case_id,
@@ -33,9 +33,9 @@ def render_task(request: RenderRequest, backend: str) -> RenderOutput:
         tier=request.tier.value,
     ):
         started = time.monotonic()
-        log.info("render_start", backend=backend, orientation=request.orientation.value)
+        log.info("render_start", backend=backend.kind.value, orientation=request.orientation.value)
         try:
-            out = render_scene(request, make_backend(backend))
+            out = render_scene(request, build_backend(backend))
         except Exception as exc:
             log.error("render_crashed", error=type(exc).__name__, wall_s=round(time.monotonic() - started, 3))
             raise

@@ -2,26 +2,66 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import structlog
 
 from c2v.errors import ConfigError, SandboxUnavailable
-from sandbox.base import SandboxBackend
+from c2v.models import Strict
+from sandbox.base import SandboxBackend, SandboxKind
 from sandbox.bwrap import BwrapBackend
 
-BACKENDS = ("bwrap", "docker")
+BACKENDS = tuple(kind.value for kind in SandboxKind)
 CHOICES = (*BACKENDS, "auto")
 
 log = structlog.get_logger("c2v.sandbox")
 
 
-def make_backend(name: str) -> SandboxBackend:
-    if name == "bwrap":
+class BackendConfig(Strict):
+    """A backend, resolved once on the driver and shipped with every render task.
+
+    Workers build their backend from this alone, never from their own environment.
+    """
+
+    kind: SandboxKind
+    image: str | None = None  # docker: the sandbox image
+    runtime: str | None = None  # docker: an OCI runtime other than runc (e.g. runsc)
+
+
+def make_backend(name: str | SandboxKind) -> SandboxBackend:
+    if name == SandboxKind.bwrap:
         return BwrapBackend()
-    if name == "docker":
+    if name == SandboxKind.docker:
         from sandbox.docker import DockerBackend  # noqa: PLC0415 - the docker SDK only when asked for
 
         return DockerBackend()
     raise ConfigError(f"unknown sandbox backend {name!r}; available: {', '.join(CHOICES)}")
+
+
+def build_backend(config: BackendConfig) -> SandboxBackend:
+    """The backend a render task runs in, exactly as the driver resolved it."""
+    if config.kind is SandboxKind.docker:
+        from sandbox.docker import DockerBackend  # noqa: PLC0415 - the docker SDK only when asked for
+
+        return DockerBackend(image=config.image, runtime=config.runtime or "")
+    return BwrapBackend()
+
+
+def backend_config(backend: SandboxBackend) -> BackendConfig:
+    """What a render task needs to build ``backend`` again on a worker."""
+    kind = SandboxKind(backend.name)
+    if kind is SandboxKind.docker:
+        return BackendConfig(
+            kind=kind, image=getattr(backend, "image", None), runtime=getattr(backend, "runtime", None)
+        )
+    return BackendConfig(kind=kind)
+
+
+def resolve_config(name: str | SandboxKind | Literal["auto"]) -> BackendConfig:
+    """Resolve ``auto`` (and the Docker settings of the environment) once, on the driver."""
+    if name == "auto":
+        return backend_config(resolve_backend("auto")[0])
+    return backend_config(make_backend(name))
 
 
 def resolve_backend(name: str) -> tuple[SandboxBackend, str]:

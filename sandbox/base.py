@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
@@ -17,6 +18,13 @@ from c2v.models import SandboxLimits
 INSIDE_WORKDIR = "/sandbox"
 #: How much of a sandbox's stdout and of its stderr the host keeps (the end of each).
 TAIL_BYTES = 64 * 1024
+
+
+class SandboxKind(StrEnum):
+    """The backends there are (``auto`` picks one of them at the CLI boundary)."""
+
+    bwrap = "bwrap"
+    docker = "docker"
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ import requests.exceptions
 from docker.models.containers import Container
 from docker.types import LogConfig, Ulimit
 
+from c2v.errors import one_line
 from c2v.models import SandboxLimits
 from sandbox.base import INSIDE_WORKDIR, TAIL_BYTES, ProcessOutcome, chown_tree
 from sandbox.image import IMAGE_PYTHON, IMAGE_UID, image_tag
@@ -166,7 +167,7 @@ class DockerBackend:
         except docker.errors.ImageNotFound:
             return _infra(started, f"the sandbox image {self.image} is missing: run `make sandbox-image`")
         except docker.errors.DockerException as exc:
-            return _infra(started, f"docker failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+            return _infra(started, f"docker failed: {one_line(exc, 200)}")
         finally:
             if container is not None:
                 _remove(container)
@@ -249,5 +250,4 @@ def _engine_down_reason(exc: docker.errors.DockerException) -> str:
         return "docker.io is not installed; `make sandbox-image` installs it, starts it, builds the image"
     if "FileNotFoundError" in text or "ConnectionRefused" in text or "No such file" in text:
         return "the Docker engine is not running; `make sandbox-image` starts it and builds the image"
-    first = text.splitlines()[0][:120] if text else type(exc).__name__
-    return f"the Docker engine does not answer: {first}"
+    return f"the Docker engine does not answer: {one_line(exc, 120, typed=False)}"

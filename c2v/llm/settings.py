@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError
 
-from c2v.errors import ConfigError
+from c2v.errors import ConfigError, first_error
 from c2v.llm.prices import DEFAULT_PRICES, Price
 from c2v.models import Strict
 
@@ -256,10 +256,8 @@ def load_api_config(path: Path | None) -> ApiConfig:
 
 
 def _first_error(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"])
     # Never echo the input: for api_key it is the secret itself.
-    return f"{where}: {first['msg']}" if where else str(first["msg"])
+    return first_error(exc).line()
 
 
 def _set(value: str | None) -> str | None:

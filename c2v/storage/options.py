@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationError
 
-from c2v.errors import ConfigError
+from c2v.errors import ConfigError, first_error
 from c2v.models import Strict
 
 MIB = 1024 * 1024
@@ -71,7 +71,7 @@ class S3Options(Strict):
         try:
             return cls.model_validate(values)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            field = str(first["loc"][0]) if first["loc"] else "?"
+            first = first_error(exc)
+            field = first.where.split(".")[0] or "?"
             var = next((v for v, (f, _) in ENV_VARS.items() if f == field), field)
-            raise ConfigError(f"{var}: {first['msg']}") from exc
+            raise ConfigError(f"{var}: {first.msg}") from exc

@@ -1,0 +1,211 @@
+"""One topic from knowledge point to video: plan, code, render with repair, critique, stitch.
+
+The driver wires the parts and runs the stages in order; each part is its own module:
+the executor (where calls and renders run), the journal (``calls/``), the section state
+machine, the render cache, the critic loop and the manifest builder. Every answer is stored
+in the case folder before it is used and looked up there before anything is asked again, so
+a killed run resumes without repeating a paid LLM call or a finished render.
+
+Stages: sections are coded and rendered (with repair) at the preview tier when the critic
+loop is on, else straight at the final tier; the critic loop revises flagged sections; the
+final tier renders every frozen section in parallel; then stitch.
+"""
+
+from __future__ import annotations
+
+import structlog
+
+from c2v.case import CaseDir
+from c2v.config import RunConfig
+from c2v.errors import SectionsFailed
+from c2v.fsio import write_model_atomic
+from c2v.language import detect_language
+from c2v.llm.base import CallTag
+from c2v.llm.registry import canonical_provider
+from c2v.media import probe_video
+from c2v.models import FeedbackRound, Manifest, Outline, RunCounters, SectionStatus, Storyboard
+from c2v.pipeline.critic_loop import CriticLoop
+from c2v.pipeline.executor import AgentCall, AgentSetup, Executor, Role
+from c2v.pipeline.journal import Journal
+from c2v.pipeline.loop import EventLoop
+from c2v.pipeline.manifest import RunFacts, StageClock, build_manifest
+from c2v.pipeline.render_cache import RenderCache
+from c2v.pipeline.sections import RunContext, SectionRun, SectionRunner
+from c2v.progress import NullReporter, Reporter
+from c2v.slug import slugify
+from c2v.stitch import stitch
+from c2v.tiers import video_format
+
+log = structlog.get_logger("c2v.pipeline")
+
+
+def case_dir_for(cfg: RunConfig) -> CaseDir:
+    return CaseDir.create(cfg.output_dir / cfg.folder_prefix / slugify(cfg.topic))
+
+
+class Pipeline:
+    def __init__(
+        self,
+        cfg: RunConfig,
+        case: CaseDir,
+        reporter: Reporter | None = None,
+        executor: Executor | None = None,
+    ) -> None:
+        """``executor`` None: Ray actors and tasks, started on the first entry point."""
+        self.cfg = cfg
+        self.case = case
+        self.provider = cfg.llm.name if cfg.llm is not None else canonical_provider(cfg.api)
+        self.report = reporter or NullReporter()
+        self.final_fmt = video_format(cfg.tier, cfg.orientation)
+        self.preview_fmt = (
+            video_format(cfg.preview_tier, cfg.orientation) if cfg.use_feedback else self.final_fmt
+        )
+        self.language = cfg.language or detect_language(cfg.topic)
+        self.counters = RunCounters()
+        self.rounds: list[FeedbackRound] = []
+        self._executor = executor
+        self._clock = StageClock()
+
+    def _wire(self) -> SectionRunner:
+        self.case.lock()
+        self._clock = StageClock()
+        if self._executor is None:
+            from c2v.pipeline.ray_executor import start_ray_executor  # noqa: PLC0415 - Ray only when used
+
+            self._executor = start_ray_executor(self.cfg, {self.preview_fmt.tier, self.final_fmt.tier})
+        loop = EventLoop(self._executor)
+        self.journal = Journal(self.case, loop, self.counters)
+        renders = RenderCache(self.case, loop, self.counters, self.report)
+        ctx = RunContext(
+            topic=self.cfg.topic,
+            repair=self.cfg.repair,
+            limits=self.cfg.limits,
+            batch_id=self.cfg.batch_id,
+            orientation=self.final_fmt.orientation,
+        )
+        self.sections = SectionRunner(ctx, self.case, self.journal, renders, self.report)
+        self.renders = renders
+        return self.sections
+
+    # -- entry points -------------------------------------------------------------------------
+    def generate(self) -> Manifest:
+        """Plan, code, render (with repair), critique, and stitch; resumes from the case folder."""
+        sections = self._wire()
+        assert self._executor is not None
+        self._executor.open(AgentSetup(self.language, self.final_fmt.orientation, self.cfg.batch_id))
+        self.report.stage("planning")
+        with self._clock.stage("plan"):
+            board = self._plan()
+        with self._clock.stage("sections"):
+            self._executor.scale_coders(min(self.cfg.coder_actors, max(1, len(board.sections))))
+            sections.start(board.sections, self.preview_fmt)
+            sections.drain()
+        if self.cfg.use_feedback and self.cfg.feedback_rounds > 0:
+            self.report.stage("critic")
+            with self._clock.stage("critic"):
+                self.rounds = CriticLoop(self.cfg.topic, sections, self.report).run(self.cfg.feedback_rounds)
+        if self.final_fmt != self.preview_fmt:
+            self.report.stage(f"final tier {self.final_fmt.tier.value}")
+            with self._clock.stage("final_tier"):
+                sections.render_frozen(
+                    [r for r in sections.runs if r.status is SectionStatus.ok], self.final_fmt
+                )
+        return self._conclude()
+
+    def rerender(self, storyboard: Storyboard, frozen_code: dict[str, str]) -> Manifest:
+        """Render frozen code at this run's tier and orientation; no model is asked anything."""
+        sections = self._wire()
+        missing = [s.id for s in storyboard.sections if s.id not in frozen_code]
+        if missing and not self.cfg.allow_partial:
+            raise SectionsFailed(f"sections {', '.join(missing)} have no rendered code in {self.case.root}")
+        runs = [
+            SectionRun.of(s, code=frozen_code[s.id], history=self.case.load_history(s.id))
+            for s in storyboard.sections
+            if s.id in frozen_code
+        ]
+        sections.adopt(runs, len(storyboard.sections))
+        # The frozen code was paid for by earlier runs: the manifest keeps counting those calls.
+        self.journal.adopt_all()
+        with self._clock.stage("final_tier"):
+            sections.render_frozen(runs, self.final_fmt)
+        return self._conclude(storyboard_missing=missing)
+
+    # -- planning -------------------------------------------------------------------------
+    def _plan(self) -> Storyboard:
+        topic, found = self.cfg.topic, list[Storyboard]()
+        outline_inputs = {"topic": topic, "language": self.language}
+        self.journal.ask(
+            CallTag(agent="planner", stage="outline", topic=topic),
+            outline_inputs,
+            AgentCall(Role.planner, "outline", (topic,)),
+            Outline.model_validate_json,
+            lambda outline: self._on_outline(outline, found),
+        )
+        self.journal.loop.drain()
+        return found[0]
+
+    def _on_outline(self, outline: Outline, found: list[Storyboard]) -> None:
+        write_model_atomic(self.case.outline, outline)
+        topic = self.cfg.topic
+
+        def on_storyboard(board: Storyboard) -> None:
+            write_model_atomic(self.case.storyboard, board)
+            found.append(board)
+
+        self.journal.ask(
+            CallTag(agent="planner", stage="storyboard", topic=topic),
+            {"topic": topic, "outline": outline.model_dump(mode="json"), "language": self.language},
+            AgentCall(Role.planner, "storyboard", (topic, outline)),
+            Storyboard.model_validate_json,
+            on_storyboard,
+        )
+
+    # -- finishing ------------------------------------------------------------------------
+    def _conclude(self, storyboard_missing: list[str] | None = None) -> Manifest:
+        runs = self.sections.runs
+        failed = [r.id for r in runs if r.status is not SectionStatus.ok]
+        missing = list(storyboard_missing or []) + failed
+        video: str | None = None
+        duration: float | None = None
+        if failed and not self.cfg.allow_partial:
+            self._write_manifest(missing, video=None, duration=None)
+            reasons = "; ".join(
+                f"section {r.id}: {r.result.message if r.result else 'not rendered'}"
+                for r in runs
+                if r.id in failed
+            )
+            raise SectionsFailed(
+                f"{len(failed)} section(s) never rendered ({reasons}); "
+                "rerun to retry, or pass --allow-partial"
+            )
+        good = [self.case.render_video(r.final_key) for r in runs if r.final_key]
+        if good:
+            self.report.stage("stitching")
+            with self._clock.stage("stitch"):
+                stitch(good, self.case.video)
+            info = probe_video(self.case.video)
+            duration = info.duration_s if info else None
+            video = self.case.rel(self.case.video)
+        return self._write_manifest(missing, video=video, duration=duration)
+
+    def _write_manifest(self, missing: list[str], video: str | None, duration: float | None) -> Manifest:
+        assert self._executor is not None
+        timings = self._clock.close(self.journal.coder_task_s, self.renders.task_s)
+        facts = RunFacts(
+            topic=self.cfg.topic,
+            provider=self.provider,
+            final=self.final_fmt,
+            preview=self.preview_fmt if self.cfg.use_feedback else None,
+            runs=self.sections.runs,
+            missing=missing,
+            rounds=self.rounds,
+            calls=self.journal.used_calls(),
+            prices=self._executor.prices(),
+            timings=timings,
+            counters=self.counters,
+            video=video,
+            duration_s=duration,
+        )
+        manifest = build_manifest(self.case, facts)
+        write_model_atomic(self.case.manifest, manifest)
+        return manifest

@@ -1,0 +1,144 @@
+"""The executor of a real run: agents as Ray actors, renders as Ray tasks (see :mod:`cluster`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import ray
+
+from c2v.config import RunConfig
+from c2v.errors import C2VError, ClusterError, one_line
+from c2v.llm.prices import Price
+from c2v.llm.settings import ProviderKind, ProviderSettings, require_usable, resolve_provider
+from c2v.models import RenderRequest, RenderResult, RenderStatus
+from c2v.pipeline.executor import AgentCall, AgentOutcome, AgentSetup, Role, Ticket
+from c2v.tiers import Tier
+from cluster.agents import CoderActor, CriticActor, PlannerActor, agent_options
+from cluster.limits import shared_limiter
+from cluster.pools import RenderPools
+from cluster.runtime import ensure_ray, require_pools
+from cluster.tasks import render_task
+from sandbox.backends import BackendConfig, resolve_config
+from sandbox.render import RenderOutput
+
+#: How long one ray.wait blocks before the loop looks again (keeps the driver interruptible).
+WAIT_S = 2.0
+
+
+class RayExecutor:
+    def __init__(
+        self, settings: Callable[[], ProviderSettings], pools: RenderPools, backend: BackendConfig
+    ) -> None:
+        self._resolve = settings  # resolved on open(): a rerender asks no model and needs none
+        self._settings: ProviderSettings | None = None
+        self._pools = pools
+        self._backend = backend
+        self._setup: AgentSetup | None = None
+        self._limiter: str | None = None
+        self._actors: dict[Role, list[Any]] = {}
+        self._coders_wanted = 1
+        self._next: dict[Role, int] = {}
+        self._pending: dict[Any, tuple[Ticket, RenderRequest | None]] = {}
+        self._tickets = 0
+
+    # -- agents ---------------------------------------------------------------------------
+    def open(self, setup: AgentSetup) -> None:
+        settings = self._settings = self._resolve()
+        require_usable(settings)
+        self._limiter = None if settings.kind is ProviderKind.offline else shared_limiter(settings)
+        self._setup = setup
+
+    def scale_coders(self, n: int) -> None:
+        self._coders_wanted = max(1, n)
+
+    def _actor(self, role: Role) -> Any:
+        assert self._setup is not None and self._settings is not None, "open() before the first call"
+        if role not in self._actors:
+            setup = self._setup
+            args: tuple[Any, ...] = (self._settings, self._limiter, setup.language)
+            cls: Any
+            if role is Role.planner:
+                cls, count = PlannerActor, 1
+            else:
+                args = (*args, setup.orientation.value)
+                cls = CoderActor if role is Role.coder else CriticActor
+                count = self._coders_wanted if role is Role.coder else 1
+            options = cls.options(**agent_options())
+            self._actors[role] = [options.remote(*args, batch=setup.batch_id) for _ in range(count)]
+        pool = self._actors[role]
+        n = self._next.get(role, 0)
+        self._next[role] = n + 1
+        return pool[n % len(pool)]  # round robin over the Coder pool
+
+    def call(self, call: AgentCall) -> Ticket:
+        ref = getattr(self._actor(call.role), call.method).remote(*call.args)
+        return self._track(ref, None)
+
+    # -- renders --------------------------------------------------------------------------
+    def render(self, request: RenderRequest) -> Ticket:
+        pool = self._pools.for_tier(request.tier)
+        ref = render_task.options(**pool.task_options()).remote(request, self._backend)
+        return self._track(ref, request)
+
+    # -- the loop -------------------------------------------------------------------------
+    def _track(self, ref: Any, request: RenderRequest | None) -> Ticket:
+        self._tickets += 1
+        self._pending[ref] = (self._tickets, request)
+        return self._tickets
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._pending)
+
+    def wait(self) -> tuple[Ticket, AgentOutcome | RenderOutput]:
+        while True:
+            ready, _ = ray.wait(list(self._pending), num_returns=1, timeout=WAIT_S)
+            if ready:
+                break
+        ref = ready[0]
+        ticket, request = self._pending.pop(ref)
+        return ticket, (_agent_outcome(ref) if request is None else _render_output(ref, request))
+
+    def prices(self) -> Mapping[str, Price] | None:
+        return self._settings.prices if self._settings is not None else None
+
+
+def _agent_outcome(ref: Any) -> AgentOutcome:
+    """ray.get that hands our own errors from inside an actor back as themselves."""
+    try:
+        value, replies = ray.get(ref)
+    except ray.exceptions.RayTaskError as exc:
+        cause = exc.cause if hasattr(exc, "cause") else None
+        if isinstance(cause, C2VError):
+            return AgentOutcome(error=cause)
+        return AgentOutcome(error=ClusterError(f"agent call failed: {one_line(exc, 300, typed=False)}"))
+    except ray.exceptions.RayError as exc:
+        return AgentOutcome(error=ClusterError(f"agent actor unavailable: {type(exc).__name__}"))
+    return AgentOutcome(value=value, replies=list(replies))
+
+
+def _render_output(ref: Any, request: RenderRequest) -> RenderOutput:
+    try:
+        out: RenderOutput = ray.get(ref)
+    except ray.exceptions.RayError as exc:
+        result = RenderResult(
+            status=RenderStatus.infra_error,
+            section_id=request.section_id,
+            message=f"render task failed: {one_line(exc, 200)}",
+        )
+        return RenderOutput(result=result, video=None)
+    return out
+
+
+def start_ray_executor(cfg: RunConfig, tiers: set[Tier]) -> RayExecutor:
+    """Join or start Ray for ``cfg`` and check its render pools fit; resolve the backend once."""
+    pools = RenderPools.load(cfg.render_pools)
+    ensure_ray(cfg.ray_address)
+    require_pools(pools, tiers)
+    llm = cfg.llm
+
+    def settings() -> ProviderSettings:
+        return llm if llm is not None else resolve_provider(cfg.api)
+
+    return RayExecutor(settings, pools, resolve_config(cfg.sandbox))

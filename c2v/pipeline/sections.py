@@ -1,0 +1,268 @@
+"""The section state machine: code → render → repair ladder → ``ok`` or ``failed``.
+
+Each section moves on its own: a finished Coder call is rendered, a failed render asks
+:func:`c2v.repair.next_step` for the next rung (fix the failing lines, fix the file,
+regenerate), and the section ends ``ok`` with its code frozen in ``final.py`` or ``failed``
+when the ladder is used up. One section failing never stops the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from c2v.agents.coder import scene_name_for
+from c2v.case import CaseDir
+from c2v.errors import C2VError
+from c2v.llm.base import CallTag
+from c2v.models import (
+    AttemptKind,
+    AttemptRecord,
+    RenderRequest,
+    RenderResult,
+    RenderStatus,
+    SandboxLimits,
+    SectionStatus,
+    StoryboardSection,
+)
+from c2v.pipeline.executor import AgentCall, Role
+from c2v.pipeline.journal import Journal
+from c2v.pipeline.render_cache import RenderCache
+from c2v.progress import Reporter
+from c2v.repair import RepairPolicy, next_step
+from c2v.tiers import Orientation, VideoFormat
+
+log = structlog.get_logger("c2v.pipeline")
+
+
+@dataclass
+class SectionRun:
+    board: StoryboardSection
+    scene_name: str
+    history: list[AttemptRecord] = field(default_factory=list)
+    code: str = ""
+    result: RenderResult | None = None
+    final_key: str | None = None
+    status: SectionStatus = SectionStatus.missing
+
+    @property
+    def id(self) -> str:
+        return self.board.id
+
+    @classmethod
+    def of(cls, board: StoryboardSection, **kw: Any) -> SectionRun:
+        return cls(board=board, scene_name=scene_name_for(board.id), **kw)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A section's good state, restored if a revision of it cannot render."""
+
+    code: str
+    final_key: str | None
+    result: RenderResult | None
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every section of a run shares."""
+
+    topic: str
+    repair: RepairPolicy
+    limits: SandboxLimits
+    batch_id: str
+    orientation: Orientation
+
+
+class SectionRunner:
+    def __init__(
+        self, ctx: RunContext, case: CaseDir, journal: Journal, renders: RenderCache, reporter: Reporter
+    ) -> None:
+        self.ctx = ctx
+        self.case = case
+        self.journal = journal
+        self.renders = renders
+        self.report = reporter
+        self.runs: list[SectionRun] = []
+        self.total = 0
+        self.fmt: VideoFormat | None = None  # the tier sections render at now
+
+    # -- what the critic loop uses ------------------------------------------------------------
+    def ask(
+        self,
+        tag: CallTag,
+        inputs: dict[str, Any],
+        call: AgentCall,
+        load: Callable[[str], Any],
+        then: Callable[[Any], None],
+        on_error: Callable[[C2VError], None] | None = None,
+    ) -> None:
+        self.journal.ask(tag, inputs, call, load, then, on_error)
+
+    def drain(self) -> None:
+        self.journal.loop.drain()
+
+    def video(self, run: SectionRun) -> Path | None:
+        """The video of the section's last good render, if it is on disk."""
+        if run.final_key is None:
+            return None
+        path = self.case.render_video(run.final_key)
+        return path if path.is_file() else None
+
+    def counts(self) -> tuple[int, int]:
+        """Renders done and reused so far in this run."""
+        return self.renders.counters.renders, self.renders.counters.renders_reused
+
+    def checkpoint(self, run: SectionRun) -> Snapshot:
+        return Snapshot(run.code, run.final_key, run.result)
+
+    def restore(self, run: SectionRun, snap: Snapshot) -> None:
+        run.code, run.final_key, run.result = snap.code, snap.final_key, snap.result
+        run.status = SectionStatus.ok
+        self.case.save_final(run.id, run.code)
+
+    # -- starting -------------------------------------------------------------------------
+    def start(self, sections: list[StoryboardSection], fmt: VideoFormat) -> None:
+        """Ask the Coder for every section's first version and render each as it comes."""
+        self.fmt = fmt
+        self.total = len(sections)
+        self.runs = [SectionRun.of(s) for s in sections]
+        self.report.sections(len(self.runs))
+        for run in self.runs:
+            self.request_code(run, AttemptKind.generate, None)
+
+    def adopt(self, runs: list[SectionRun], total: int) -> None:
+        """Take sections whose code is frozen already (``c2v render``)."""
+        self.runs, self.total = runs, total
+
+    # -- coding and repair ------------------------------------------------------------------
+    def request_code(self, run: SectionRun, kind: AttemptKind, failure: RenderResult | None) -> None:
+        n_failed = len(run.history)
+        topic, total = self.ctx.topic, self.total
+        self.report.section(run.id, kind.value)
+        tag = CallTag(agent="coder", stage="code", topic=topic, section=run.id)
+        inputs: dict[str, Any]
+        if kind is AttemptKind.generate:
+            inputs = {
+                "section": run.board.model_dump(mode="json"),
+                "total": total,
+                "layout": self.ctx.orientation,
+            }
+            call = AgentCall(Role.coder, "write", (topic, run.board, total, None, None))
+        elif kind is AttemptKind.regenerate:
+            assert failure is not None
+            hint = f"{failure.status.value}: {failure.message}"
+            tag = CallTag(agent="coder", stage="regenerate", topic=topic, section=run.id, attempt=n_failed)
+            inputs = {"section": run.board.model_dump(mode="json"), "total": total, "hint": hint}
+            call = AgentCall(Role.coder, "write", (topic, run.board, total, hint, n_failed))
+        else:
+            assert failure is not None
+            tag = CallTag(agent="coder", stage=kind.value, topic=topic, section=run.id, attempt=n_failed)
+            inputs = {
+                "code": run.code,
+                "failure": failure.model_dump(mode="json", include={"message", "traceback"}),
+            }
+            call = AgentCall(Role.coder, kind.value, (topic, run.id, run.code, failure, n_failed))
+        self.ask(
+            tag, inputs, call, str, lambda code: self.submit(run, kind, code), lambda e: self.unusable(run, e)
+        )
+
+    def unusable(self, run: SectionRun, exc: C2VError) -> None:
+        """A Coder call failed or its replies could not be used: today that stops the run."""
+        raise exc
+
+    def submit(self, run: SectionRun, kind: AttemptKind, code: str) -> None:
+        """Record a new version of a section's code and render it at the current tier."""
+        assert self.fmt is not None
+        run.code = code
+        path = self.case.save_code(run.id, len(run.history) + 1, code)
+        syntax = syntax_error(code, run.id)
+        if syntax is not None:
+            self._on_render(run, kind, path, "", syntax)
+            return
+        request = self.request(run, code, self.fmt)
+        self.renders.render(request, lambda key, result: self._on_render(run, kind, path, key, result))
+
+    def request(self, run: SectionRun, code: str, fmt: VideoFormat) -> RenderRequest:
+        return RenderRequest(
+            case_id=self.case.root.name,
+            section_id=run.id,
+            scene_name=run.scene_name,
+            code=code,
+            tier=fmt.tier,
+            orientation=fmt.orientation,
+            limits=self.ctx.limits,
+            batch_id=self.ctx.batch_id,
+            attempt=len(run.history) + 1,
+        )
+
+    def _on_render(
+        self, run: SectionRun, kind: AttemptKind, path: Path, key: str, result: RenderResult
+    ) -> None:
+        run.result = result
+        run.history.append(
+            AttemptRecord(
+                n=len(run.history) + 1,
+                kind=kind,
+                code=self.case.rel(path),
+                status=result.status,
+                message=result.message,
+                render_key=key,
+            )
+        )
+        self.case.save_history(run.id, run.history)
+        if result.status is RenderStatus.ok:
+            run.status, run.final_key = SectionStatus.ok, key
+            self.case.save_final(run.id, run.code)
+            self.report.section(run.id, "ok", done=True)
+            return
+        step = next_step(run.history, result, self.ctx.repair)
+        if step is None:
+            run.status = SectionStatus.failed
+            log.warning("section_failed", section=run.id, status=result.status.value, reason=result.message)
+            self.report.section(run.id, f"failed ({result.status.value})", done=True)
+            return
+        log.info(
+            "repair", section=run.id, step=step.value, status=result.status.value, line=result.error_line
+        )
+        self.request_code(run, step, result)
+
+    # -- final tier -----------------------------------------------------------------------
+    def render_frozen(self, runs: list[SectionRun], fmt: VideoFormat) -> None:
+        """Render each section's frozen code at ``fmt``, all at once; no repair."""
+        self.fmt = fmt
+        self.report.sections(len(runs))
+        for run in runs:
+
+            def then(key: str, result: RenderResult, run: SectionRun = run) -> None:
+                run.result = result
+                if result.status is RenderStatus.ok:
+                    run.status, run.final_key = SectionStatus.ok, key
+                    self.report.section(run.id, "ok", done=True)
+                else:
+                    run.status, run.final_key = SectionStatus.failed, None
+                    self.report.section(run.id, f"failed ({result.status.value})", done=True)
+
+            self.renders.render(self.request(run, run.code, fmt), then)
+        self.drain()
+
+
+def syntax_error(code: str, section_id: str) -> RenderResult | None:
+    try:
+        compile(code, "scene.py", "exec")
+    except SyntaxError as exc:
+        text = (
+            f'  File "scene.py", line {exc.lineno}\n    {(exc.text or "").rstrip()}\nSyntaxError: {exc.msg}'
+        )
+        return RenderResult(
+            status=RenderStatus.code_error,
+            section_id=section_id,
+            message=f"SyntaxError: {exc.msg}",
+            traceback=text,
+            error_line=exc.lineno,
+        )
+    return None

@@ -1,0 +1,90 @@
+"""The import graph: no cycle between modules, and every import points down the layers."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import networkx as nx
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("c2v", "cluster", "sandbox")
+
+CORE = ("c2v.errors", "c2v.models", "c2v.tiers", "c2v.slug", "c2v.language", "c2v.fsio", "c2v.deps")
+CORE += ("c2v.logs", "c2v.progress", "c2v.prompts", "c2v.__init__")
+#: Bottom to top; a module may import its own layer and the layers below, never above.
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("runtime", ("sandbox.runtime",)),
+    (
+        "core",
+        (
+            "c2v.errors",
+            "c2v.models",
+            "c2v.tiers",
+            "c2v.slug",
+            "c2v.language",
+            "c2v.fsio",
+            "c2v.deps",
+            "c2v.logs",
+            "c2v.progress",
+            "c2v.prompts",
+            "c2v.__init__",
+        ),
+    ),
+    ("llm", ("c2v.llm",)),
+    ("review", ("c2v.fonts", "c2v.lint", "c2v.keyframes", "c2v.revise", "c2v.media", "c2v.stitch")),
+    ("sandbox", ("sandbox",)),
+    ("agents", ("c2v.agents",)),
+    ("cluster", ("cluster",)),
+    ("case", ("c2v.case", "c2v.tokens", "c2v.repair", "c2v.config")),
+    ("pipeline", ("c2v.pipeline", "c2v.testing")),
+    ("batch", ("c2v.batch", "c2v.batch_report", "c2v.storage", "c2v.status")),
+    ("app", ("c2v.cli", "c2v.doctor", "c2v.__main__")),
+]
+
+
+def _module(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts)
+
+
+def _layer(module: str) -> int:
+    best, found = -1, -1
+    for index, (_, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best:
+                best, found = len(prefix), index
+    assert found >= 0, f"{module} belongs to no layer: add it to LAYERS (and to the README's drawing)"
+    return found
+
+
+def _graph() -> nx.DiGraph:
+    modules = {_module(p): p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")}
+    graph = nx.DiGraph()
+    for name, path in modules.items():
+        graph.add_node(name)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            for target in targets:
+                hit = target if target in modules else target.removesuffix(".__init__")
+                if hit in modules and hit != name:
+                    graph.add_edge(name, hit)
+                elif f"{target}.__init__" in modules and f"{target}.__init__" != name:
+                    graph.add_edge(name, f"{target}.__init__")
+    return graph
+
+
+def test_no_module_imports_itself_back():
+    cycles = list(nx.simple_cycles(_graph()))
+    assert not cycles, f"import cycles: {cycles[:5]}"
+
+
+def test_every_import_points_down_the_layers():
+    upward = [
+        f"{a} ({LAYERS[_layer(a)][0]}) imports {b} ({LAYERS[_layer(b)][0]})"
+        for a, b in _graph().edges
+        if _layer(b) > _layer(a)
+    ]
+    assert not upward, "\n".join(upward)

@@ -1,3 +1,3 @@
-from c2v.cli import main
+from c2v.app.cli import main
 
 main()

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError
 
+from c2v.core.fsio import write_bytes_atomic, write_model_atomic, write_text_atomic
 from c2v.errors import CaseBusyError, OutputDirError
-from c2v.fsio import write_bytes_atomic, write_model_atomic, write_text_atomic
 from c2v.llm.base import CallTag, LLMReply
 from c2v.models import AttemptRecord, RenderResult, RenderStatus, Strict
 

@@ -7,12 +7,12 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from c2v.language import check_language
+from c2v.core.language import check_language
+from c2v.core.slug import check_prefix, clean_topic
+from c2v.core.tiers import Orientation, Tier
 from c2v.llm.settings import ProviderSettings
 from c2v.models import SandboxLimits, Strict
 from c2v.repair import RepairPolicy
-from c2v.slug import check_prefix, clean_topic
-from c2v.tiers import Orientation, Tier
 from cluster.pools import RenderPools
 from sandbox.base import SandboxKind
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from c2v.tiers import Orientation, Tier
+from c2v.core.tiers import Orientation, Tier
 
 MAX_LECTURE_LINES = 5
 MAX_LINE_WORDS = 12  # Code2Video asks for ~10 words; two words of slack before we reject

@@ -24,12 +24,12 @@ from typing import Any
 
 from c2v.case import CaseDir
 from c2v.config import RunConfig
+from c2v.core.progress import Reporter
 from c2v.errors import TranscriptError
 from c2v.llm.base import LLMReply, LLMRequest, estimate_tokens
 from c2v.models import RenderStatus, SandboxLimits, TokenUsage
 from c2v.pipeline import Pipeline
 from c2v.pipeline.inprocess import InProcessExecutor
-from c2v.progress import Reporter
 from sandbox.base import ProcessOutcome
 
 #: What a script maps a call's key to: one reply, replies in turn (the last repeats), or a function.

@@ -21,13 +21,13 @@ import structlog
 from c2v.agents.coder import Coder
 from c2v.agents.critic import Critic
 from c2v.agents.planner import Planner
+from c2v.core.logs import task_context
+from c2v.core.slug import slugify
 from c2v.errors import ConfigError
 from c2v.llm.base import LLMClient, LLMReply
 from c2v.llm.registry import make_llm
 from c2v.llm.settings import ProviderSettings
-from c2v.logs import task_context
 from c2v.models import CriticReport, LayoutIssue, Outline, RenderResult, Storyboard, StoryboardSection
-from c2v.slug import slugify
 from cluster.limits import RayRateGate
 
 log = structlog.get_logger("c2v.agent")

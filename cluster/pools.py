@@ -28,9 +28,9 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
 
+from c2v.core.tiers import Tier
 from c2v.errors import ConfigError, first_error
 from c2v.models import Strict
-from c2v.tiers import Tier
 
 #: Operator knob: the render pools as JSON text (used when no ``--render-pools`` file is given).
 POOLS_ENV = "C2V_RENDER_POOLS"

@@ -1,6 +1,6 @@
 """Start or join Ray: an embedded local instance by default, a cluster with RAY_ADDRESS.
 
-Every worker process of the job runs :data:`c2v.logs.WORKER_SETUP_HOOK` first, so render
+Every worker process of the job runs :data:`c2v.core.logs.WORKER_SETUP_HOOK` first, so render
 tasks and agent actors log JSON lines with their batch, topic, section and attempt ids.
 
 Ray keeps a task whose resources no node offers pending forever, so a run checks its render
@@ -19,9 +19,9 @@ from typing import Any
 
 import ray
 
+from c2v.core.logs import WORKER_SETUP_HOOK, worker_level
+from c2v.core.tiers import Tier
 from c2v.errors import ClusterError
-from c2v.logs import WORKER_SETUP_HOOK, worker_level
-from c2v.tiers import Tier
 from cluster.pools import POOLS_ENV, RenderPools
 
 #: Operator knob: ``1`` lets requests no node can serve yet wait (for an autoscaler).
@@ -36,7 +36,7 @@ def ensure_ray(
     With no ``address`` and no ``RAY_ADDRESS``, a private local Ray instance starts (and
     stops with this process) with ``num_cpus`` CPUs and the custom ``resources`` given.
     Operators set ``RAY_ADDRESS`` to join a running cluster. Either way every worker process
-    configures structured logging first (:func:`c2v.logs.configure_worker_logging`).
+    configures structured logging first (:func:`c2v.core.logs.configure_worker_logging`).
     """
     if not ray.is_initialized():
         worker_level()  # a bad C2V_LOG_LEVEL fails here, once, not in every worker

@@ -12,7 +12,7 @@ import time
 import ray
 import structlog
 
-from c2v.logs import task_context
+from c2v.core.logs import task_context
 from c2v.models import RenderRequest
 from sandbox.backends import BackendConfig, build_backend
 from sandbox.render import RenderOutput, render_scene

@@ -20,10 +20,10 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from c2v.lint import lint_layout
-from c2v.media import probe_video
+from c2v.core.tiers import video_format
+from c2v.media.probe import probe_video
 from c2v.models import LayoutIssue, RenderRequest, RenderResult, RenderStatus
-from c2v.tiers import video_format
+from c2v.review.lint import lint_layout
 from sandbox.base import INSIDE_WORKDIR, SandboxBackend
 from sandbox.classify import classify
 

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from bench_render import bench_request, frozen_sections, plain_manim
 
+from c2v.core.tiers import Tier
 from c2v.llm.offline import bundled_transcripts
-from c2v.tiers import Tier
 
 
 def run_batch(topics: Path, out: Path, tier: str, cpus: int, sandbox: str) -> tuple[float, dict]:

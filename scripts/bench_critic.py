@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench_render import bench_request, case_topic, ensure_case, frozen_sections, timed_farm
 
-from c2v.tiers import Tier
+from c2v.core.tiers import Tier
 from cluster.runtime import ensure_ray
 
 

@@ -24,9 +24,9 @@ from pathlib import Path
 import ray
 
 from c2v.agents.coder import scene_name_for
+from c2v.core.slug import slugify
+from c2v.core.tiers import Orientation, Tier
 from c2v.models import RenderRequest, Storyboard
-from c2v.slug import slugify
-from c2v.tiers import Orientation, Tier
 from cluster.runtime import ensure_ray
 from cluster.tasks import render_task
 from sandbox.bwrap import BwrapBackend
@@ -50,7 +50,7 @@ def ensure_case(topic: str, case: Path | None, *extra: str) -> Path:
         [
             sys.executable,
             "-m",
-            "c2v.cli",
+            "c2v.app.cli",
             "generate",
             topic,
             "-o",

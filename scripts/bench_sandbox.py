@@ -20,9 +20,9 @@ from pathlib import Path
 
 from bench_render import bench_request, case_topic, ensure_case, frozen_sections, plain_manim
 
-from c2v.cli import DEMO_TOPIC
+from c2v.app.cli import DEMO_TOPIC
+from c2v.core.tiers import Tier
 from c2v.models import RenderRequest
-from c2v.tiers import Tier
 from sandbox.backends import check_backend
 from sandbox.render import render_scene
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-C2V = [sys.executable, "-m", "c2v.cli"]
+C2V = [sys.executable, "-m", "c2v.app.cli"]
 
 
 def run_c2v(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 900):

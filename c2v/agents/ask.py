@@ -7,10 +7,10 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
+from c2v.core.prompts import render_prompt
 from c2v.errors import ReplyParseError
 from c2v.llm.base import CallTag, LLMClient, LLMReply, LLMRequest, Message
 from c2v.llm.schema import response_schema
-from c2v.prompts import render_prompt
 
 T = TypeVar("T")
 

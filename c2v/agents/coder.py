@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from c2v.agents.ask import ask
 from c2v.agents.edits import apply_reply
-from c2v.language import language_rule
+from c2v.core.language import language_rule
+from c2v.core.prompts import render_prompt
+from c2v.core.tiers import layout_hint
 from c2v.llm.base import CallTag, LLMClient, LLMReply, Message
 from c2v.llm.parsing import extract_python, scene_class
 from c2v.models import RenderResult, StoryboardSection
-from c2v.prompts import render_prompt
-from c2v.tiers import layout_hint
 from sandbox.render import manim_version
 
 CONTEXT_LINES = 3

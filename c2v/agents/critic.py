@@ -8,13 +8,13 @@ import re
 from pydantic import ValidationError
 
 from c2v.agents.ask import ask
+from c2v.core.language import LANGUAGE_NAMES
+from c2v.core.prompts import render_prompt
+from c2v.core.tiers import layout_hint
 from c2v.errors import ReplyParseError
-from c2v.language import LANGUAGE_NAMES
 from c2v.llm.base import CallTag, ImagePart, LLMClient, LLMReply, Message, TextPart, VideoPart
 from c2v.llm.parsing import extract_json_object, validation_message
 from c2v.models import CriticReport, LayoutIssue, StoryboardSection
-from c2v.prompts import render_prompt
-from c2v.tiers import layout_hint
 
 _PLACE = re.compile(r"place_at\(\s*[\"']([A-Fa-f][1-6])[\"']")
 _ANCHOR = re.compile(r"^[A-Fa-f][1-6]$")

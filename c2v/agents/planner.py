@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from c2v.agents.ask import ask
 from c2v.agents.storyboard import MAX_SECTIONS, MIN_SECTIONS, normalise_outline, normalise_storyboard
+from c2v.core.language import language_rule
+from c2v.core.prompts import render_prompt
 from c2v.errors import ReplyParseError
-from c2v.language import language_rule
 from c2v.llm.base import CallTag, LLMClient, LLMReply, Message
 from c2v.llm.parsing import extract_json_object
 from c2v.models import MAX_LECTURE_LINES, Outline, Storyboard
-from c2v.prompts import render_prompt
 
 __all__ = ["MAX_SECTIONS", "MIN_SECTIONS", "Planner"]
 

@@ -18,8 +18,9 @@ from typing import Any, Protocol
 
 import structlog
 
+from c2v.core.progress import Reporter
+from c2v.core.tiers import VideoFormat
 from c2v.errors import C2VError
-from c2v.keyframes import keyframes_png
 from c2v.llm.base import CallTag
 from c2v.models import (
     AttemptKind,
@@ -31,9 +32,8 @@ from c2v.models import (
 )
 from c2v.pipeline.executor import AgentCall, Role
 from c2v.pipeline.sections import SectionRun, Snapshot
-from c2v.progress import Reporter
-from c2v.revise import blocking, plan_revision
-from c2v.tiers import VideoFormat
+from c2v.review.keyframes import keyframes_png
+from c2v.review.revise import blocking, plan_revision
 
 log = structlog.get_logger("c2v.feedback")
 

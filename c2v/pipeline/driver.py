@@ -17,12 +17,16 @@ import structlog
 
 from c2v.case import CaseDir
 from c2v.config import RunConfig
+from c2v.core.fsio import write_model_atomic
+from c2v.core.language import detect_language
+from c2v.core.progress import NullReporter, Reporter
+from c2v.core.slug import slugify
+from c2v.core.tiers import video_format
 from c2v.errors import SectionsFailed
-from c2v.fsio import write_model_atomic
-from c2v.language import detect_language
 from c2v.llm.base import CallTag
 from c2v.llm.registry import canonical_provider
-from c2v.media import probe_video
+from c2v.media.probe import probe_video
+from c2v.media.stitch import stitch
 from c2v.models import FeedbackRound, Manifest, Outline, RunCounters, SectionStatus, Storyboard
 from c2v.pipeline.critic_loop import CriticLoop
 from c2v.pipeline.executor import AgentCall, AgentSetup, Executor, Role
@@ -31,10 +35,6 @@ from c2v.pipeline.loop import EventLoop
 from c2v.pipeline.manifest import RunFacts, StageClock, build_manifest
 from c2v.pipeline.render_cache import RenderCache
 from c2v.pipeline.sections import RunContext, SectionRun, SectionRunner
-from c2v.progress import NullReporter, Reporter
-from c2v.slug import slugify
-from c2v.stitch import stitch
-from c2v.tiers import video_format
 
 log = structlog.get_logger("c2v.pipeline")
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from c2v.core.tiers import Orientation
 from c2v.errors import C2VError
 from c2v.llm.base import LLMReply
 from c2v.llm.prices import Price
 from c2v.models import RenderRequest
-from c2v.tiers import Orientation
 from sandbox.render import RenderOutput
 
 #: What :meth:`Executor.call` and :meth:`Executor.render` return: names one submitted job.

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 from c2v import __version__
 from c2v.case import CallRecord, CaseDir
+from c2v.core.tiers import VideoFormat
 from c2v.llm.prices import Price
 from c2v.models import FeedbackRound, Manifest, RunCounters, SectionRecord, Timings
 from c2v.pipeline.sections import SectionRun
-from c2v.tiers import VideoFormat
 from c2v.tokens import token_totals
 from sandbox.render import manim_version
 

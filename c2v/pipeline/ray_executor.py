@@ -8,12 +8,12 @@ from typing import Any
 import ray
 
 from c2v.config import RunConfig
+from c2v.core.tiers import Tier
 from c2v.errors import C2VError, ClusterError, one_line
 from c2v.llm.prices import Price
 from c2v.llm.settings import ProviderKind, ProviderSettings, require_usable, resolve_provider
 from c2v.models import RenderRequest, RenderResult, RenderStatus
 from c2v.pipeline.executor import AgentCall, AgentOutcome, AgentSetup, Role, Ticket
-from c2v.tiers import Tier
 from cluster.agents import CoderActor, CriticActor, PlannerActor, agent_options
 from cluster.limits import shared_limiter
 from cluster.pools import RenderPools

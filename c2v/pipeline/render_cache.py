@@ -13,9 +13,9 @@ from collections.abc import Callable
 import structlog
 
 from c2v.case import CaseDir
+from c2v.core.progress import Reporter
 from c2v.models import RenderRequest, RenderResult, RenderStatus, RunCounters
 from c2v.pipeline.loop import EventLoop
-from c2v.progress import Reporter
 from sandbox.render import RenderOutput, render_key
 
 log = structlog.get_logger("c2v.pipeline")

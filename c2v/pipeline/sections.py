@@ -17,6 +17,8 @@ import structlog
 
 from c2v.agents.coder import scene_name_for
 from c2v.case import CaseDir
+from c2v.core.progress import Reporter
+from c2v.core.tiers import Orientation, VideoFormat
 from c2v.errors import C2VError
 from c2v.llm.base import CallTag
 from c2v.models import (
@@ -32,9 +34,7 @@ from c2v.models import (
 from c2v.pipeline.executor import AgentCall, Role
 from c2v.pipeline.journal import Journal
 from c2v.pipeline.render_cache import RenderCache
-from c2v.progress import Reporter
 from c2v.repair import RepairPolicy, next_step
-from c2v.tiers import Orientation, VideoFormat
 
 log = structlog.get_logger("c2v.pipeline")
 

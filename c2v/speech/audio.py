@@ -20,9 +20,9 @@ import av
 import numpy as np
 import numpy.typing as npt
 
-from c2v.deps import APT_HINT
+from c2v.core.deps import APT_HINT
+from c2v.core.fsio import atomic_writer
 from c2v.errors import C2VError, MissingDependencyError, SpeechError
-from c2v.fsio import atomic_writer
 
 SAMPLE_RATE = 48_000
 AAC_BITRATE = 128_000

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from c2v.fsio import write_model_atomic
+from c2v.core.fsio import write_model_atomic
 from c2v.speech.audio import decode, write_wav
 from c2v.speech.base import SpeechClip, SpeechProvider, SpeechRequest, SpeechUsage
 from c2v.speech.settings import SpeechSettings

@@ -13,7 +13,7 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
-from c2v.deps import APT_HINT
+from c2v.core.deps import APT_HINT
 from c2v.errors import MissingDependencyError, SpeechRequestError, SpeechTimeout
 from c2v.speech.base import SpeechRequest
 

@@ -16,8 +16,8 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import ValidationError
 
+from c2v.core.fsio import write_model_atomic
 from c2v.errors import ConfigError, StorageError
-from c2v.fsio import write_model_atomic
 from c2v.models import Manifest, Publication
 
 MANIFEST = "manifest.json"

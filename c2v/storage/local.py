@@ -7,8 +7,8 @@ from pathlib import Path
 
 import structlog
 
+from c2v.core.fsio import atomic_writer, write_bytes_atomic, write_model_atomic
 from c2v.errors import C2VError, StorageError
-from c2v.fsio import atomic_writer, write_bytes_atomic, write_model_atomic
 from c2v.models import Publication, PublishedObject
 from c2v.storage.base import (
     MANIFEST,

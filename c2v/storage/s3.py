@@ -33,8 +33,8 @@ from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoC
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from s3transfer.utils import ChunksizeAdjuster
 
+from c2v.core.fsio import write_model_atomic
 from c2v.errors import ConfigError, StorageError
-from c2v.fsio import write_model_atomic
 from c2v.models import Publication, PublishedObject
 from c2v.storage.base import (
     MANIFEST,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pysubs2
 
-from c2v.fsio import write_text_atomic
+from c2v.core.fsio import write_text_atomic
 from c2v.subtitles.cues import Cue
 
 

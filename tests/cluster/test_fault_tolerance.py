@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from c2v.media import probe_video
+from c2v.media.probe import probe_video
 from cluster import jobs
 from tests.cluster.localcluster import LocalCluster
 from tests.conftest import run_c2v

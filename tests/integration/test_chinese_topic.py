@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from c2v.media import probe_video
+from c2v.media.probe import probe_video
 
 pytestmark = [pytest.mark.integration, pytest.mark.ray]
 

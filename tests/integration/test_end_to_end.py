@@ -6,7 +6,7 @@ from pathlib import Path
 import av
 import pytest
 
-from c2v.media import probe_video
+from c2v.media.probe import probe_video
 
 pytestmark = [pytest.mark.integration, pytest.mark.ray]
 

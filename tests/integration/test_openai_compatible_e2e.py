@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from c2v.llm.offline import transcripts_root
-from c2v.media import probe_video
+from c2v.media.probe import probe_video
 from tests.conftest import run_c2v
 from tests.llm_fakes import FakeProvider, TranscriptReplay
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from c2v.media import probe_video
+from c2v.media.probe import probe_video
 
 pytestmark = [pytest.mark.integration, pytest.mark.ray]
 
@@ -17,7 +17,7 @@ TOPIC = "Binary search"
 
 
 def test_killed_run_resumes(tmp_path, c2v):
-    cmd = [sys.executable, "-m", "c2v.cli", "generate", TOPIC, "-o", str(tmp_path), "--log-json"]
+    cmd = [sys.executable, "-m", "c2v.app.cli", "generate", TOPIC, "-o", str(tmp_path), "--log-json"]
     proc = subprocess.Popen(
         cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, start_new_session=True
     )

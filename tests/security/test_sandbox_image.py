@@ -14,9 +14,9 @@ import docker
 import pytest
 from docker.errors import DockerException
 
-from c2v.media import probe_video
+from c2v.core.tiers import video_format
+from c2v.media.probe import probe_video
 from c2v.models import RenderRequest
-from c2v.tiers import video_format
 from sandbox.base import INSIDE_WORKDIR
 from sandbox.image import IMAGE_PYTHON, IMAGE_UID, image_exists, image_tag, missing_image_message
 from sandbox.render import OUTPUT_NAME, SCENE_ENV, manim_argv, prepare_workdir

@@ -1,6 +1,6 @@
 import pytest
 
-from c2v.tiers import Orientation, Tier, video_format
+from c2v.core.tiers import Orientation, Tier, video_format
 from sandbox.runtime.c2v_anchors import all_anchors, layout_for, parse_anchor
 
 

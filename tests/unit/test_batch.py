@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from c2v.batch import BatchRunner, default_batch_id, finished_manifest, load_topics, select_topics
-from c2v.batch_report import (
+from c2v.batch.report import (
     BATCH_JSON,
     BATCH_MD,
     BatchReport,
@@ -21,10 +20,13 @@ from c2v.batch_report import (
     markdown,
     write_report,
 )
+from c2v.batch.runner import BatchRunner, default_batch_id, finished_manifest, load_topics, select_topics
+from c2v.batch.status import status_text
 from c2v.case import CaseDir
 from c2v.config import RunConfig
+from c2v.core.fsio import write_model_atomic
+from c2v.core.tiers import Orientation, Tier
 from c2v.errors import CaseBusyError, LLMUnavailable, SectionsFailed, UsageError
-from c2v.fsio import write_model_atomic
 from c2v.models import (
     Manifest,
     RunCounters,
@@ -33,8 +35,6 @@ from c2v.models import (
     Timings,
     TokenTotals,
 )
-from c2v.status import status_text
-from c2v.tiers import Orientation, Tier
 
 ROOT = Path(__file__).resolve().parents[2]
 MMMC = ROOT.parent / "shared" / "mmmc" / "topics.json"
@@ -359,7 +359,7 @@ def test_rich_batch_progress_rows(tmp_path):
 
     from rich.console import Console
 
-    from c2v.progress import RichBatchReporter
+    from c2v.core.progress import RichBatchReporter
 
     buf = io.StringIO()
     progress = RichBatchReporter(Console(file=buf, force_terminal=True, width=120))

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from c2v.case import CallRecord, CaseDir
+from c2v.core.fsio import write_text_atomic
 from c2v.errors import OutputDirError
-from c2v.fsio import write_text_atomic
 from c2v.llm.base import CallTag, LLMReply
 from c2v.models import RenderResult, RenderStatus, TokenUsage
 from c2v.tokens import token_totals

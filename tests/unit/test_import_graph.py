@@ -10,36 +10,20 @@ import networkx as nx
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("c2v", "cluster", "sandbox")
 
-CORE = ("c2v.errors", "c2v.models", "c2v.tiers", "c2v.slug", "c2v.language", "c2v.fsio", "c2v.deps")
-CORE += ("c2v.logs", "c2v.progress", "c2v.prompts", "c2v.__init__")
 #: Bottom to top; a module may import its own layer and the layers below, never above.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("runtime", ("sandbox.runtime",)),
-    (
-        "core",
-        (
-            "c2v.errors",
-            "c2v.models",
-            "c2v.tiers",
-            "c2v.slug",
-            "c2v.language",
-            "c2v.fsio",
-            "c2v.deps",
-            "c2v.logs",
-            "c2v.progress",
-            "c2v.prompts",
-            "c2v.__init__",
-        ),
-    ),
+    ("core", ("c2v.errors", "c2v.models", "c2v.core", "c2v.__init__")),
     ("llm", ("c2v.llm",)),
-    ("review", ("c2v.fonts", "c2v.lint", "c2v.keyframes", "c2v.revise", "c2v.media", "c2v.stitch")),
+    ("speech", ("c2v.speech",)),
+    ("review", ("c2v.review", "c2v.media", "c2v.subtitles")),
     ("sandbox", ("sandbox",)),
     ("agents", ("c2v.agents",)),
     ("cluster", ("cluster",)),
     ("case", ("c2v.case", "c2v.tokens", "c2v.repair", "c2v.config")),
     ("pipeline", ("c2v.pipeline", "c2v.testing")),
-    ("batch", ("c2v.batch", "c2v.batch_report", "c2v.storage", "c2v.status")),
-    ("app", ("c2v.cli", "c2v.doctor", "c2v.__main__")),
+    ("batch", ("c2v.batch", "c2v.storage")),
+    ("app", ("c2v.app", "c2v.__main__")),
 ]
 
 

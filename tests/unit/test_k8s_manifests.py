@@ -5,7 +5,7 @@ import json
 import pytest
 import yaml
 
-from c2v.tiers import Tier
+from c2v.core.tiers import Tier
 from cluster.pools import EXAMPLE_POOLS, POOLS_ENV, RenderPools
 from cluster.runtime import infeasible
 from tests.conftest import ROOT

@@ -1,8 +1,8 @@
 import pytest
 
 from c2v.agents.planner import Planner
+from c2v.core.language import check_language, detect_language, language_rule
 from c2v.errors import ConfigError
-from c2v.language import check_language, detect_language, language_rule
 from tests.unit.test_offline_and_agents import ScriptedLLM
 
 

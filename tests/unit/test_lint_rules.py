@@ -1,6 +1,6 @@
 """Layout lint rules on hand-made layout records (no render)."""
 
-from c2v.lint import lint_layout
+from c2v.review.lint import lint_layout
 from sandbox.runtime.c2v_anchors import layout_for
 
 FW, FH = 8 * 854 / 480, 8.0

@@ -250,7 +250,7 @@ def test_what_invalidates_a_render_key(tmp_path):
     )
     key = RenderCache.key(base)
     assert RenderCache.key(base.model_copy(update={"attempt": 7, "case_id": "other"})) == key
-    from c2v.tiers import Orientation, Tier
+    from c2v.core.tiers import Orientation, Tier
 
     for change in (
         {"code": "y"},

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from c2v.doctor import FAIL, OK, _provider_row
+from c2v.app.doctor import FAIL, OK, _provider_row
 from tests.llm_fakes import FakeProvider, Recorded, Reply, openai_error
 
 SECRET = "sk-cli-SECRET-5e1f0a9b8c7d6e5f"

@@ -12,11 +12,11 @@ import time
 import pytest
 
 from c2v.config import RunConfig
+from c2v.core.logs import LOG_DIR_ENV, LOG_LEVEL_ENV
+from c2v.core.tiers import Orientation, Tier
 from c2v.errors import ClusterError
-from c2v.logs import LOG_DIR_ENV, LOG_LEVEL_ENV
 from c2v.models import RenderRequest, SandboxLimits
 from c2v.pipeline import Pipeline, case_dir_for
-from c2v.tiers import Orientation, Tier
 from cluster.pools import POOLS_ENV, RenderPools
 from cluster.runtime import ALLOW_PENDING_ENV, require_pools
 

@@ -8,10 +8,10 @@ import pytest
 import structlog
 
 from c2v.config import RunConfig
+from c2v.core.logs import configure_logging, parse_level, task_context
+from c2v.core.tiers import Orientation, Tier
 from c2v.errors import ClusterError, ConfigError
-from c2v.logs import configure_logging, parse_level, task_context
 from c2v.models import RenderRequest, StoryboardSection
-from c2v.tiers import Orientation, Tier
 from cluster import runtime
 from cluster.agents import _Agent, _call_ids, logged_call, parse_agent_cpus
 from cluster.pools import EXAMPLE_POOLS, POOLS_ENV, RenderPool, RenderPools

@@ -1,7 +1,7 @@
 from c2v.agents.critic import placements
-from c2v.keyframes import pick_times
 from c2v.models import CriticIssue, IssueSeverity, LayoutIssue
-from c2v.revise import plan_revision
+from c2v.review.keyframes import pick_times
+from c2v.review.revise import plan_revision
 
 CODE = """from manim import *
 from c2v_layout import TeachingScene

@@ -1,7 +1,7 @@
 import pytest
 
+from c2v.core.slug import check_prefix, clean_topic, slugify
 from c2v.errors import UsageError
-from c2v.slug import check_prefix, clean_topic, slugify
 
 
 def test_plain_topic():

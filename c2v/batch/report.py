@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError
 
-from c2v.fsio import write_model_atomic, write_text_atomic
+from c2v.core.fsio import write_model_atomic, write_text_atomic
 from c2v.models import Manifest, SectionStatus, Strict
 
 BATCH_JSON = "batch.json"

@@ -22,7 +22,6 @@ from rich.console import Console
 from rich.table import Table
 
 from c2v.errors import C2VError, ConfigError
-from c2v.fonts import scripts_available
 from c2v.llm.offline import bundled_transcripts
 from c2v.llm.registry import make_llm
 from c2v.llm.remote import ProbeResult, RemoteLLM
@@ -35,6 +34,7 @@ from c2v.llm.settings import (
     require_usable,
     resolve_provider,
 )
+from c2v.review.fonts import scripts_available
 
 OK, FAIL, SKIP = "ok", "FAIL", "-"
 

@@ -30,7 +30,7 @@ LOG_LEVEL_ENV = "C2V_LOG_LEVEL"
 #: Operator knob: a directory where every worker process also appends its JSON lines.
 LOG_DIR_ENV = "C2V_LOG_DIR"
 #: The ``worker_process_setup_hook`` every Ray worker of a c2v job runs first.
-WORKER_SETUP_HOOK = "c2v.logs.configure_worker_logging"
+WORKER_SETUP_HOOK = "c2v.core.logs.configure_worker_logging"
 
 
 def configure_logging(
@@ -123,7 +123,7 @@ def configure_worker_logging() -> None:
             problems.append(f"cannot write {LOG_DIR_ENV} file {path}: {exc.strerror}")
     configure_logging(json_lines=True, level=level, file=stream, with_pid=True)
     for problem in problems:
-        structlog.get_logger("c2v.logs").warning("worker_logging", problem=problem)
+        structlog.get_logger("c2v.core.logs").warning("worker_logging", problem=problem)
 
 
 @contextmanager

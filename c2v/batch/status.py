@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from c2v.batch_report import BatchReport, TopicRecord, TopicState, load_report, markdown_table, summary_line
+from c2v.batch.report import BatchReport, TopicRecord, TopicState, load_report, markdown_table, summary_line
 from c2v.errors import UsageError
 from c2v.models import AttemptRecord, Manifest, Storyboard
 

@@ -29,16 +29,16 @@ from typing import Any, Protocol
 import structlog
 from pydantic import ValidationError
 
-from c2v.batch_report import BatchReport, TopicRecord, TopicState, load_report, now_iso, write_report
+from c2v.batch.report import BatchReport, TopicRecord, TopicState, load_report, now_iso, write_report
 from c2v.case import CaseDir
 from c2v.config import RunConfig
+from c2v.core.logs import task_context
+from c2v.core.progress import BatchReporter, NullBatchReporter
+from c2v.core.slug import check_prefix, clean_topic, slugify
 from c2v.errors import C2VError, OutputDirError, SectionsFailed, UsageError, one_line
-from c2v.logs import task_context
 from c2v.models import Manifest
-from c2v.progress import BatchReporter, NullBatchReporter
-from c2v.slug import check_prefix, clean_topic, slugify
 
-log = structlog.get_logger("c2v.batch")
+log = structlog.get_logger("c2v.batch.runner")
 
 #: Keys a topic object of a topics file may name its topic by (c2v's and Code2Video's).
 _TOPIC_KEYS = ("topic", "knowledge_point")

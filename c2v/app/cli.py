@@ -18,13 +18,13 @@ import click
 from pydantic import ValidationError
 
 from c2v.config import RunConfig
+from c2v.core.logs import configure_logging
+from c2v.core.tiers import Orientation, Tier
 from c2v.errors import BatchFailed, C2VError, ClusterError, ConfigError, UsageError, first_error, one_line
 from c2v.llm.offline import find_transcript
 from c2v.llm.settings import CONFIG_ENV, ProviderKind, require_usable, resolve_provider
-from c2v.logs import configure_logging
 from c2v.models import Manifest, SandboxLimits, Storyboard
 from c2v.repair import RepairPolicy
-from c2v.tiers import Orientation, Tier
 
 DEMO_TOPIC = "Binary search"
 
@@ -264,7 +264,7 @@ def doctor(api: str, api_config: Path | None, timeout: float, ray_address: str |
     """Check providers (keys, endpoints) and the render toolchain; exit 1 if --api cannot work."""
     from rich.console import Console
 
-    from c2v.doctor import run_doctor
+    from c2v.app.doctor import run_doctor
 
     code = run_doctor(api, api_config, timeout, ray_address, Console())
     if code:
@@ -345,7 +345,7 @@ def batch(topics_file: Path | None, knowledge_file: Path | None, **opts: Any) ->
 @click.option("--json", "as_json", is_flag=True, help="Print batch.json or manifest.json as stored.")
 def status(path: Path, as_json: bool) -> None:
     """Show a batch (its folder holds batch.json) or one case (manifest.json), running or done."""
-    from c2v.status import raw_json, status_text
+    from c2v.batch.status import raw_json, status_text
 
     click.echo(raw_json(path) if as_json else status_text(path), nl=False)
 
@@ -400,8 +400,8 @@ def submit(
     if not Path(topics_file).is_absolute() and not (working_dir / topics_file).is_file():
         raise UsageError(f"topics file {topics_file} is not in the uploaded working dir {working_dir}")
     if submission_id is None:
-        from c2v.batch import check_batch_id, default_batch_id
-        from c2v.slug import check_prefix
+        from c2v.batch.runner import check_batch_id, default_batch_id
+        from c2v.core.slug import check_prefix
 
         given = jobs.option_value(args, "--batch-id", "--batch_id")
         prefix = check_prefix(jobs.option_value(args, "--folder-prefix", "--folder_prefix") or "c2v")
@@ -457,7 +457,7 @@ def _config(topic: str, **opts: Any) -> RunConfig:
 def _prepare(cfg: RunConfig, log_json: bool) -> RunConfig:
     """Checks that must pass before anything is written or started; returns the config
     with the sandbox backend resolved (``auto`` becomes the one that will run)."""
-    from c2v.deps import require_system_dependencies
+    from c2v.core.deps import require_system_dependencies
     from sandbox.backends import resolve_backend
     from sandbox.base import SandboxKind
 
@@ -474,7 +474,7 @@ def _prepare(cfg: RunConfig, log_json: bool) -> RunConfig:
 
 
 def _reporter(log_json: bool) -> Any:
-    from c2v.progress import NullReporter, RichReporter
+    from c2v.core.progress import NullReporter, RichReporter
 
     if log_json or not sys.stderr.isatty():
         return NullReporter()
@@ -507,7 +507,8 @@ def _run_batch(
     **opts: Any,
 ) -> None:
     """Everything a batch needs is checked first (exit 2, nothing started), then it runs."""
-    from c2v.batch import (
+    from c2v.batch.report import BatchReport, markdown_table, summary_line
+    from c2v.batch.runner import (
         BatchRunner,
         StoragePublisher,
         check_batch_id,
@@ -515,8 +516,7 @@ def _run_batch(
         load_topics,
         select_topics,
     )
-    from c2v.batch_report import BatchReport, markdown_table, summary_line
-    from c2v.slug import check_prefix
+    from c2v.core.slug import check_prefix
     from cluster.runtime import ensure_ray
 
     prefix = check_prefix(opts["folder_prefix"])
@@ -564,7 +564,7 @@ def _run_batch(
 
 
 def _batch_reporter(log_json: bool) -> Any:
-    from c2v.progress import NullBatchReporter, RichBatchReporter
+    from c2v.core.progress import NullBatchReporter, RichBatchReporter
 
     if log_json or not sys.stderr.isatty():
         return NullBatchReporter()

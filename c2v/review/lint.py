@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from c2v.fonts import missing_glyphs
 from c2v.models import IssueSeverity, LayoutIssue
+from c2v.review.fonts import missing_glyphs
 from sandbox.runtime.c2v_anchors import Box, layout_for
 
 #: Scene units per font-size point of a line of text (cap height plus ascenders), measured.

@@ -25,7 +25,7 @@ from pydantic import Field, ValidationError
 from c2v.errors import CaseBusyError, OutputDirError
 from c2v.fsio import write_bytes_atomic, write_model_atomic, write_text_atomic
 from c2v.llm.base import CallTag, LLMReply
-from c2v.models import AttemptRecord, RenderResult, RenderStatus, Strict
+from c2v.models import AttemptRecord, Manifest, RenderResult, RenderStatus, Strict
 
 CACHEABLE = {
     RenderStatus.ok,
@@ -109,6 +109,13 @@ class CaseDir:
     @property
     def video(self) -> Path:
         return self.root / "video.mp4"
+
+    def load_manifest(self) -> Manifest | None:
+        """The case's manifest, or None when it has none yet (or one this version cannot read)."""
+        try:
+            return Manifest.model_validate_json(self.manifest.read_text(encoding="utf-8"))
+        except (FileNotFoundError, NotADirectoryError, ValidationError):
+            return None
 
     def section_dir(self, section_id: str) -> Path:
         return self.root / "sections" / section_id

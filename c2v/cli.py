@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from c2v.config import RunConfig
 from c2v.errors import BatchFailed, C2VError, ClusterError, ConfigError, UsageError
+from c2v.evaluation.commands import register as register_evaluation
 from c2v.llm.offline import find_transcript
 from c2v.llm.settings import CONFIG_ENV, ProviderKind, require_usable, resolve_provider
 from c2v.logs import configure_logging
@@ -586,6 +587,9 @@ def _print_result(root: Path, manifest: Manifest) -> None:
     )
     if manifest.missing_sections:
         click.echo(f"missing:  sections {', '.join(manifest.missing_sections)}")
+
+
+register_evaluation(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

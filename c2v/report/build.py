@@ -94,14 +94,16 @@ def eval_plots(tq: TeachQuizResult | None, aes: AesResult | None) -> dict[str, s
             [t.topic for t in tq.topics],
             {stage.value: [t.stages[stage].accuracy * 100 for t in tq.topics] for stage in Stage},
             "% correct",
+            top=100,
         )
     scored = [t for t in aes.topics if t.dimensions] if aes is not None else []
     if scored:
         plots["aes"] = grouped_bars(
             "AES per dimension (0-20)",
-            [t.topic for t in scored],
-            {d: [t.dimensions[d].mean for t in scored] for d in AES_DIMENSIONS},
+            [d.replace("_", " ") for d in AES_DIMENSIONS],
+            {t.topic: [t.dimensions[d].mean for d in AES_DIMENSIONS] for t in scored},
             "score",
+            top=20,
         )
     return plots
 

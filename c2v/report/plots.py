@@ -46,9 +46,15 @@ def stacked_bars(title: str, labels: Sequence[str], series: Mapping[str, Sequenc
     return _svg(fig)
 
 
-def grouped_bars(title: str, groups: Sequence[str], series: Mapping[str, Sequence[float]], unit: str) -> str:
+def grouped_bars(
+    title: str,
+    groups: Sequence[str],
+    series: Mapping[str, Sequence[float]],
+    unit: str,
+    top: float | None = None,
+) -> str:
     """Vertical bars side by side per group (accuracy per stage per topic, AES per dimension)."""
-    fig, ax = plt.subplots(figsize=_SIZE)
+    fig, ax = plt.subplots(figsize=(_SIZE[0], _SIZE[1] + 0.5))
     width = 0.8 / max(1, len(series))
     for k, (name, values) in enumerate(series.items()):
         xs = [i + (k - (len(series) - 1) / 2) * width for i in range(len(groups))]
@@ -57,6 +63,8 @@ def grouped_bars(title: str, groups: Sequence[str], series: Mapping[str, Sequenc
     ax.set_title(title, fontsize=10)
     ax.set_ylabel(unit, fontsize=9)
     ax.tick_params(labelsize=8)
-    ax.legend(fontsize=8)
+    if top is not None:
+        ax.set_ylim(0, top)
+    ax.legend(fontsize=8, ncols=min(4, len(series)), loc="upper center", bbox_to_anchor=(0.5, -0.14))
     ax.grid(axis="y", alpha=0.3)
     return _svg(fig)

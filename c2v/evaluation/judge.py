@@ -65,7 +65,7 @@ class Judge:
 
     def _key(self, tag: CallTag, inputs: object) -> str:
         return self.journal.call_key(
-            tag, {"provider": self.llm.provider, "model": self.llm.model, **{"in": inputs}}
+            tag, {"provider": self.llm.provider, "model": self.llm.model, "in": inputs}
         )
 
     def _remember(self, record: CallRecord, reused: bool) -> None:

@@ -91,7 +91,7 @@ def timed_eval(
     shutil.rmtree(eval_dir, ignore_errors=True)
     targets = find_targets(batch)
     for run in ("first", "rerun"):
-        judge_server = ScriptedJudge(quiz, wire=wire)
+        judge_server = ScriptedJudge(json.loads(questions.read_text(encoding="utf-8")), wire=wire)
         with FakeProvider(responder=judge_server) as fake:
             judge = Judge(judge_llm(settings(wire, fake.url, work)), eval_dir, workers=args.workers)
             started = time.perf_counter()

@@ -10,7 +10,7 @@ from c2v.evaluation.judge import Judge, sha256_file
 from c2v.evaluation.models import AES_DIMENSIONS, AesReply, AesResult, TopicAes
 from c2v.evaluation.stats import spread
 from c2v.evaluation.targets import Target
-from c2v.llm.base import CallTag, Message, TextPart, VideoPart
+from c2v.llm.base import CallTag, Message, TextPart
 from c2v.llm.parsing import extract_json
 from c2v.prompts import render_prompt
 
@@ -21,8 +21,10 @@ def _parse(text: str) -> AesReply:
 
 def _score(judge: Judge, target: Target, repeat: int, video_sha: str) -> AesReply | None:
     prompt = render_prompt("eval_aes", topic=target.topic)
-    video = VideoPart.from_bytes(target.case.video.read_bytes(), "video/mp4")
-    messages = [Message(role="user", parts=[TextPart(text=prompt), video])]
+
+    def messages() -> list[Message]:
+        return [Message(role="user", parts=[TextPart(text=prompt), *judge.video_parts(target.case.video)])]
+
     tag = CallTag(agent="judge", stage="aes", topic=target.topic, attempt=repeat)
     payload = judge.structured(
         tag, {"prompt": prompt, "video": video_sha, "repeat": repeat}, messages, AesReply, _parse

@@ -1,6 +1,7 @@
 """The judge: one vision model behind the generation providers, with a journal of its answers.
 
-Every answer is stored under ``PATH/eval/calls/<key>.json`` (the same call record and
+Messages are built only when the journal has no answer (a video may need sampling into
+frames). Every answer is stored under ``PATH/eval/calls/<key>.json`` (the same call record and
 atomic writes as a case's ``calls/``) before it is used, so a rerun reads it back and asks
 nothing again. The key digests everything that decides the answer: the provider and model,
 the prompt, the options' order and the video's hash.
@@ -21,7 +22,8 @@ from pydantic import BaseModel
 from c2v.agents.ask import ask
 from c2v.case import CallRecord, CaseDir
 from c2v.errors import ConfigError, ReplyParseError
-from c2v.llm.base import CallTag, LLMClient, LLMReply, LLMRequest, Message
+from c2v.llm.base import CallTag, LLMClient, LLMReply, LLMRequest, Message, Part, VideoPart
+from c2v.llm.frames import without_video
 from c2v.llm.ratelimit import LocalRateGate
 from c2v.llm.registry import make_llm
 from c2v.llm.schema import response_schema
@@ -61,7 +63,21 @@ class Judge:
         self.calls = 0
         self.reused = 0
         self._used: dict[str, CallRecord] = {}
+        self._media: dict[Path, list[Part]] = {}
         self._lock = threading.Lock()
+
+    def video_parts(self, video: Path) -> list[Part]:
+        """The video as this judge takes it: whole, or sampled once into frames (reused per call)."""
+        with self._lock:
+            if video in self._media:
+                return self._media[video]
+        part = VideoPart.from_bytes(video.read_bytes(), "video/mp4")
+        parts: list[Part] = [part]
+        if not getattr(self.llm, "accepts_video", False):
+            parts = without_video([Message(role="user", parts=[part])])[0].parts
+        with self._lock:
+            self._media[video] = parts
+        return parts
 
     def _key(self, tag: CallTag, inputs: object) -> str:
         return self.journal.call_key(
@@ -76,14 +92,16 @@ class Judge:
             else:
                 self.calls += 1
 
-    def once(self, tag: CallTag, inputs: object, messages: list[Message], schema: type[BaseModel]) -> str:
+    def once(
+        self, tag: CallTag, inputs: object, messages: Callable[[], list[Message]], schema: type[BaseModel]
+    ) -> str:
         """One reply's text, asked once (an unusable reply is data for the caller)."""
         key = self._key(tag, inputs)
         if (found := self.journal.load_call(key)) is not None:
             self._remember(found, reused=True)
             return found.payload
         reply = self.llm.complete(
-            LLMRequest(messages=messages, tag=tag, response_schema=response_schema(schema))
+            LLMRequest(messages=messages(), tag=tag, response_schema=response_schema(schema))
         )
         record = CallRecord(key=key, tag=tag, payload=reply.text, replies=[reply])
         self.journal.save_call(record)
@@ -94,7 +112,7 @@ class Judge:
         self,
         tag: CallTag,
         inputs: object,
-        messages: list[Message],
+        messages: Callable[[], list[Message]],
         model: type[BaseModel],
         parse: Callable[[str], T],
     ) -> str | None:
@@ -105,7 +123,7 @@ class Judge:
             return None if found.error else found.payload
         replies: list[LLMReply]
         try:
-            value, replies = ask(self.llm, tag, messages, parse, schema=model)
+            value, replies = ask(self.llm, tag, messages(), parse, schema=model)
             payload, error = json.dumps(_dump(value), ensure_ascii=False), None
         except ReplyParseError as exc:
             replies = [r for r in exc.replies if isinstance(r, LLMReply)]

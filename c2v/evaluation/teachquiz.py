@@ -26,7 +26,7 @@ from c2v.evaluation.models import (
 from c2v.evaluation.questions import orders, questions_for, shown
 from c2v.evaluation.stats import gain, paired_test, position_shares, stage_figures
 from c2v.evaluation.targets import Target
-from c2v.llm.base import CallTag, Message, Part, TextPart, VideoPart
+from c2v.llm.base import CallTag, Message, Part, TextPart
 from c2v.prompts import render_prompt
 
 
@@ -42,7 +42,15 @@ class _Ask:
     video_sha: str
 
 
-def _messages(job: _Ask, options: dict[Letter, str]) -> list[Message]:
+def _messages(judge: Judge, job: _Ask, prompt: str) -> list[Message]:
+    parts: list[Part] = [TextPart(text=prompt)]
+    if job.stage is Stage.video and job.video is not None:
+        parts += judge.video_parts(job.video)
+    return [Message.text("system", render_prompt("eval_quiz_system")), Message(role="user", parts=parts)]
+
+
+def _ask(judge: Judge, job: _Ask) -> AskedQuestion:
+    options, correct = shown(job.question, job.order)
     prompt = render_prompt(
         "eval_quiz",
         stage=job.stage.value,
@@ -50,15 +58,6 @@ def _messages(job: _Ask, options: dict[Letter, str]) -> list[Message]:
         question=job.question.question,
         options=options,
     )
-    parts: list[Part] = [TextPart(text=prompt)]
-    if job.stage is Stage.video and job.video is not None:
-        parts.append(VideoPart.from_bytes(job.video.read_bytes(), "video/mp4"))
-    return [Message.text("system", render_prompt("eval_quiz_system")), Message(role="user", parts=parts)]
-
-
-def _ask(judge: Judge, job: _Ask) -> AskedQuestion:
-    options, correct = shown(job.question, job.order)
-    messages = _messages(job, options)
     tag = CallTag(
         agent="judge",
         stage=f"teachquiz-{job.stage.value}",
@@ -67,10 +66,10 @@ def _ask(judge: Judge, job: _Ask) -> AskedQuestion:
         attempt=job.permutation,
     )
     inputs = {
-        "prompt": [m.plain_text() for m in messages],
+        "prompt": prompt,
         "video": job.video_sha if job.stage is Stage.video else "",
     }
-    text = judge.once(tag, inputs, messages, AnswerReply)
+    text = judge.once(tag, inputs, lambda: _messages(judge, job, prompt), AnswerReply)
     parsed = parse_answer(text)
     original = job.order[LETTERS.index(parsed)] if parsed is not None else None
     return AskedQuestion(

@@ -18,6 +18,9 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 _SIZE = (6.0, 2.6)
+#: DejaVu first, then the Noto CJK fonts that setup.sh installs: a Chinese topic's name is drawn, not boxes.
+#: A list of families is matplotlib's per-glyph fallback; a missing family is skipped.
+matplotlib.rcParams["font.family"] = ["DejaVu Sans", "Noto Sans CJK JP", "Noto Sans CJK SC", "sans-serif"]
 
 
 def _svg(fig: Figure) -> str:
@@ -30,7 +33,7 @@ def _svg(fig: Figure) -> str:
 
 def stacked_bars(title: str, labels: Sequence[str], series: Mapping[str, Sequence[float]], unit: str) -> str:
     """Horizontal bars, one per label, stacked by series (tokens in/out, seconds per stage)."""
-    height = max(_SIZE[1], 0.9 + 0.32 * len(labels))
+    height = max(_SIZE[1], 0.9 + 0.32 * len(labels)) + (0.4 if len(series) > 1 else 0.0)
     fig, ax = plt.subplots(figsize=(_SIZE[0], height))
     left = [0.0] * len(labels)
     for name, values in series.items():
@@ -41,7 +44,7 @@ def stacked_bars(title: str, labels: Sequence[str], series: Mapping[str, Sequenc
     ax.set_xlabel(unit, fontsize=9)
     ax.tick_params(labelsize=8)
     if len(series) > 1:
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, ncols=min(4, len(series)), loc="upper center", bbox_to_anchor=(0.5, -0.22))
     ax.grid(axis="x", alpha=0.3)
     return _svg(fig)
 

@@ -25,7 +25,7 @@ from pydantic import Field, ValidationError
 from c2v.core.fsio import write_bytes_atomic, write_model_atomic, write_text_atomic
 from c2v.errors import CaseBusyError, OutputDirError
 from c2v.llm.base import CallTag, LLMReply
-from c2v.models import AttemptRecord, RenderResult, RenderStatus, Strict
+from c2v.models import AttemptRecord, Manifest, RenderResult, RenderStatus, Strict
 
 CACHEABLE = {
     RenderStatus.ok,
@@ -110,6 +110,13 @@ class CaseDir:
     def video(self) -> Path:
         return self.root / "video.mp4"
 
+    def load_manifest(self) -> Manifest | None:
+        """The case's manifest, or None when it has none yet (or one this version cannot read)."""
+        try:
+            return Manifest.model_validate_json(self.manifest.read_text(encoding="utf-8"))
+        except (FileNotFoundError, NotADirectoryError, ValidationError):
+            return None
+
     def section_dir(self, section_id: str) -> Path:
         return self.root / "sections" / section_id
 
@@ -163,6 +170,11 @@ class CaseDir:
         if result.status is RenderStatus.ok and not (folder / "video.mp4").is_file():
             return None
         return result
+
+    def all_renders(self) -> list[RenderResult]:
+        """Every render verdict stored in the case, in key order."""
+        found = (self.load_render(d.name) for d in sorted(self.render_dir("").glob("*/")))
+        return [r for r in found if r is not None]
 
     def save_render(self, key: str, result: RenderResult, video: bytes | None) -> None:
         """Video first, result last: a result.json always names a complete video."""

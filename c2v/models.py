@@ -346,6 +346,14 @@ class Timings(Strict):
     coder_task_s: float = 0.0  # the model's answer time, summed over every Coder call
     render_task_s: float = 0.0  # sandbox wall time, summed over every render task
 
+    def stages(self) -> dict[str, float]:
+        """The wall-clock stages in the order they run (the task sums left out)."""
+        return {name: getattr(self, name) for name in STAGES}
+
+
+#: The wall-clock stages of :class:`Timings`, in the order they run.
+STAGES = ("plan", "sections", "critic", "final_tier", "stitch")
+
 
 class RunCounters(Strict):
     """What this invocation did, as opposed to what it reused from the case folder."""

@@ -17,6 +17,8 @@ APT_PACKAGES=(
   bubblewrap util-linux fonts-dejavu-core fonts-noto-cjk fontconfig
   espeak-ng
 )
+# The test suite opens the HTML run report in a real browser (headless Debian chromium).
+if [ "$DEV" = 1 ]; then APT_PACKAGES+=(chromium); fi
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -21,6 +21,7 @@ from c2v.config import RunConfig
 from c2v.core.logs import configure_logging
 from c2v.core.tiers import Orientation, Tier
 from c2v.errors import BatchFailed, C2VError, ClusterError, ConfigError, UsageError, first_error, one_line
+from c2v.evaluation.commands import register as register_evaluation
 from c2v.llm.offline import find_transcript
 from c2v.llm.settings import CONFIG_ENV, ProviderKind, require_usable, resolve_provider
 from c2v.models import Manifest, SandboxLimits, Storyboard
@@ -585,6 +586,9 @@ def _print_result(root: Path, manifest: Manifest) -> None:
     )
     if manifest.missing_sections:
         click.echo(f"missing:  sections {', '.join(manifest.missing_sections)}")
+
+
+register_evaluation(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

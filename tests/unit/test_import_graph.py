@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("case", ("c2v.case", "c2v.tokens", "c2v.repair", "c2v.config")),
     ("pipeline", ("c2v.pipeline", "c2v.testing")),
     ("batch", ("c2v.batch", "c2v.storage")),
+    ("evaluation", ("c2v.evaluation", "c2v.report")),
     ("app", ("c2v.app", "c2v.__main__")),
 ]
 

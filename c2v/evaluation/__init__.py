@@ -1,0 +1,1 @@
+"""Evaluation of finished cases: TeachQuiz, AES and efficiency, written to ``PATH/eval/``."""

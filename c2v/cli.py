@@ -17,6 +17,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
+from c2v.assets.commands import register as register_asset_commands
 from c2v.config import RunConfig
 from c2v.errors import BatchFailed, C2VError, ClusterError, ConfigError, UsageError
 from c2v.llm.offline import find_transcript
@@ -586,6 +587,9 @@ def _print_result(root: Path, manifest: Manifest) -> None:
     )
     if manifest.missing_sections:
         click.echo(f"missing:  sections {', '.join(manifest.missing_sections)}")
+
+
+register_asset_commands(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

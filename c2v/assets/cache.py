@@ -60,10 +60,14 @@ class AssetCache:
         return self.root / "names" / choice.value / f"{key}.json"
 
     def put_blob(self, data: bytes, fmt: AssetFormat) -> tuple[Path, str]:
-        """Store ``data`` (once) and return its path and hash."""
+        """Store ``data`` (once; a damaged copy is replaced) and return its path and hash."""
         digest = sha256_hex(data)
         path = self.blob_path(digest, fmt)
-        if not path.is_file():
+        try:
+            intact = sha256_hex(path.read_bytes()) == digest
+        except OSError:
+            intact = False
+        if not intact:
             write_bytes_atomic(path, data)
         return path, digest
 

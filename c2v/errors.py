@@ -32,7 +32,11 @@
     ├── StitchError                the sections could not be joined into one video
     ├── StorageError               a finished case could not be published (copy or S3 upload)
     ├── ClusterError               Ray could not be started, joined or asked for resources
-    └── BatchFailed                topics of a batch failed (the others finished; batch.json says which)
+    ├── BatchFailed                topics of a batch failed (the others finished; batch.json says which)
+    └── AssetError                 an icon could not be used (the element becomes a miss, never a failure)
+        ├── UnsafeAssetError       an SVG was refused: scripts, entities, external references, huge
+        └── AssetFetchError        an icon service refused a request (HTTP 4xx, a bad body)
+            └── AssetServiceUnavailable  unreachable, HTTP 5xx or 429 on every try
 
 Model mistakes (unparsable replies, Manim tracebacks) are data fed back to the model;
 these exceptions are raised only when c2v cannot go on. Every message is one line that
@@ -175,6 +179,22 @@ class ClusterError(C2VError, RuntimeError):
 
 
 class BatchFailed(C2VError, RuntimeError):
+    pass
+
+
+class AssetError(C2VError, RuntimeError):
+    pass
+
+
+class UnsafeAssetError(AssetError, ValueError):
+    pass
+
+
+class AssetFetchError(AssetError):
+    pass
+
+
+class AssetServiceUnavailable(AssetFetchError, ConnectionError):
     pass
 
 

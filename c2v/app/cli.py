@@ -17,6 +17,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
+from c2v.assets.commands import register as register_asset_commands
 from c2v.config import RunConfig
 from c2v.core.logs import configure_logging
 from c2v.core.tiers import Orientation, Tier
@@ -589,6 +590,7 @@ def _print_result(root: Path, manifest: Manifest) -> None:
 
 
 register_evaluation(cli)
+register_asset_commands(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -15,7 +15,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("runtime", ("sandbox.runtime",)),
     ("core", ("c2v.errors", "c2v.models", "c2v.core", "c2v.__init__")),
     ("llm", ("c2v.llm",)),
-    ("speech", ("c2v.speech",)),
+    ("speech", ("c2v.speech", "c2v.assets")),
     ("review", ("c2v.review", "c2v.media", "c2v.subtitles")),
     ("sandbox", ("sandbox",)),
     ("agents", ("c2v.agents",)),

@@ -154,13 +154,14 @@ class CaseDir:
     def render_video(self, key: str) -> Path:
         return self.render_dir(key) / "video.mp4"
 
-    def load_render(self, key: str) -> RenderResult | None:
+    def load_render(self, key: str, needs_video: bool = True) -> RenderResult | None:
+        """A cached verdict; an ``ok`` needs its video, unless it is a dry run's (it has none)."""
         folder = self.render_dir(key)
         try:
             result = RenderResult.model_validate_json((folder / "result.json").read_text(encoding="utf-8"))
         except (FileNotFoundError, ValidationError):
             return None
-        if result.status is RenderStatus.ok and not (folder / "video.mp4").is_file():
+        if needs_video and result.status is RenderStatus.ok and not (folder / "video.mp4").is_file():
             return None
         return result
 

@@ -161,19 +161,20 @@ class CaseDir:
     def render_video(self, key: str) -> Path:
         return self.render_dir(key) / "video.mp4"
 
-    def load_render(self, key: str) -> RenderResult | None:
+    def load_render(self, key: str, needs_video: bool = True) -> RenderResult | None:
+        """A cached verdict; an ``ok`` needs its video, unless it is a dry run's (it has none)."""
         folder = self.render_dir(key)
         try:
             result = RenderResult.model_validate_json((folder / "result.json").read_text(encoding="utf-8"))
         except (FileNotFoundError, ValidationError):
             return None
-        if result.status is RenderStatus.ok and not (folder / "video.mp4").is_file():
+        if needs_video and result.status is RenderStatus.ok and not (folder / "video.mp4").is_file():
             return None
         return result
 
     def all_renders(self) -> list[RenderResult]:
         """Every render verdict stored in the case, in key order."""
-        found = (self.load_render(d.name) for d in sorted(self.render_dir("").glob("*/")))
+        found = (self.load_render(d.name, needs_video=False) for d in sorted(self.render_dir("").glob("*/")))
         return [r for r in found if r is not None]
 
     def save_render(self, key: str, result: RenderResult, video: bytes | None) -> None:

@@ -36,12 +36,20 @@ class RunConfig(Strict):
     #: bwrap, docker, or auto (resolved at the CLI boundary; the driver resolves what is left once).
     sandbox: SandboxKind | Literal["auto"] = "auto"
     limits: SandboxLimits = Field(default_factory=SandboxLimits)
+    #: ``manim render --dry_run`` before each full render of new code; None: where it pays,
+    #: at tiers above ``l`` (scripts/bench_detect.py: at ``l`` a dry run costs about 60% of a
+    #: render, at ``m`` about 30%, while it finds a runtime error 1.5x and 3-4x sooner).
+    dry_run: bool | None = None
     coder_actors: int = Field(default=3, ge=1, le=64)
     ray_address: str | None = None
     #: JSON file of per-tier render pools (cluster/pools.py); None: $C2V_RENDER_POOLS, else defaults.
     render_pools: Path | None = Field(default=None, validate_default=True)
     #: Id of the batch this run belongs to; bound to every worker log line of the run.
     batch_id: str = ""
+
+    def dry_run_at(self, tier: Tier) -> bool:
+        """Whether sections rendering at ``tier`` get a dry run first."""
+        return self.dry_run if self.dry_run is not None else tier is not Tier.l
 
     @field_validator("render_pools")
     @classmethod

@@ -198,6 +198,12 @@ class AssetServiceUnavailable(AssetFetchError, ConnectionError):
     pass
 
 
+def stops_topic(exc: BaseException) -> bool:
+    """A provider failure after its retries (dead endpoint, rejected key) stops a topic; a
+    reply that cannot be used, or a refusal, costs one attempt of one section only."""
+    return isinstance(exc, LLMError) and not isinstance(exc, LLMRefused)
+
+
 def one_line(exc: BaseException, limit: int = 300, typed: bool = True) -> str:
     """An exception as one line: the first line of its message cut to ``limit``, after its type
     unless ``typed`` is False (the type alone when the message is empty)."""

@@ -97,6 +97,20 @@ class Storyboard(Strict):
         raise KeyError(section_id)
 
 
+class PlannedOutline(Strict):
+    """An outline as the planner's call returns it: with what was normalised in the reply."""
+
+    outline: Outline
+    notes: list[str] = Field(default_factory=list)
+
+
+class PlannedStoryboard(Strict):
+    """A storyboard as the planner's call returns it: with what was normalised in the reply."""
+
+    storyboard: Storyboard
+    notes: list[str] = Field(default_factory=list)
+
+
 # --- rendering -------------------------------------------------------------------------
 class RenderStatus(StrEnum):
     ok = "ok"
@@ -106,10 +120,19 @@ class RenderStatus(StrEnum):
     killed = "killed"
     policy = "policy"  # the scene tried something the sandbox forbids (network, host files, disk)
     infra_error = "infra_error"
+    #: Not a render: the Coder's reply held no usable code (unparseable, an edit whose SEARCH
+    #: text is not in the file, the wrong class, empty, cut off); the section climbs the ladder.
+    unusable_reply = "unusable_reply"
 
     def is_models_fault(self) -> bool:
         """True when the repair loop should hand the outcome back to the Coder."""
-        return self in {RenderStatus.code_error, RenderStatus.timeout, RenderStatus.oom, RenderStatus.policy}
+        return self in {
+            RenderStatus.code_error,
+            RenderStatus.timeout,
+            RenderStatus.oom,
+            RenderStatus.policy,
+            RenderStatus.unusable_reply,
+        }
 
 
 class SandboxLimits(Strict):
@@ -270,6 +293,8 @@ class AttemptRecord(Strict):
     status: RenderStatus
     message: str = ""
     render_key: str = ""
+    #: Mechanical rewrites the static check made to this attempt's code before it ran.
+    rewrites: list[CodeRewrite] = Field(default_factory=list)
 
 
 # --- critic loop -----------------------------------------------------------------------
@@ -403,6 +428,8 @@ class Manifest(Strict):
     missing_sections: list[str] = Field(default_factory=list)
     preview_tier: Tier | None = None
     feedback: list[FeedbackRound] = Field(default_factory=list)
+    #: What was normalised in the planner's outline and storyboard (limits it broke, mended).
+    normalised: list[str] = Field(default_factory=list)
     tokens: TokenTotals
     timings_s: Timings
     this_run: RunCounters

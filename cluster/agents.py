@@ -27,7 +27,16 @@ from c2v.errors import ConfigError
 from c2v.llm.base import LLMClient, LLMReply
 from c2v.llm.registry import make_llm
 from c2v.llm.settings import ProviderSettings
-from c2v.models import CriticReport, LayoutIssue, Outline, RenderResult, Storyboard, StoryboardSection
+from c2v.models import (
+    CriticReport,
+    LayoutIssue,
+    Outline,
+    PlannedOutline,
+    PlannedStoryboard,
+    RenderResult,
+    Storyboard,
+    StoryboardSection,
+)
 from cluster.limits import RayRateGate
 
 log = structlog.get_logger("c2v.agent")
@@ -144,6 +153,14 @@ class PlannerActor(_Agent):
     @logged_call
     def storyboard(self, topic: str, outline: Outline) -> tuple[Storyboard, list[LLMReply]]:
         return self._planner.storyboard(topic, outline)
+
+    @logged_call
+    def planned_outline(self, topic: str) -> tuple[PlannedOutline, list[LLMReply]]:
+        return self._planner.planned_outline(topic)
+
+    @logged_call
+    def planned_storyboard(self, topic: str, outline: Outline) -> tuple[PlannedStoryboard, list[LLMReply]]:
+        return self._planner.planned_storyboard(topic, outline)
 
 
 @ray.remote(**AGENT_OPTIONS)

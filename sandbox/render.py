@@ -74,7 +74,8 @@ def manim_version() -> str:
 
 
 def render_key(request: RenderRequest) -> str:
-    """Content hash of everything that decides the pixels of a render."""
+    """Content hash of everything that decides the verdict of a render: its pixels, and the
+    limits it ran under (a timeout or an OOM says nothing about a render with more room)."""
     h = hashlib.sha256()
     for part in (
         request.code,
@@ -83,6 +84,7 @@ def render_key(request: RenderRequest) -> str:
         manim_version(),
         request.tier.value,
         request.orientation.value,
+        request.limits.model_dump_json(),
         *(["dry_run"] if request.dry_run else []),
     ):
         h.update(part.encode("utf-8"))

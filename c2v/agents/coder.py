@@ -16,6 +16,9 @@ from c2v.models import RenderResult, StoryboardSection
 from sandbox.render import manim_version
 
 CONTEXT_LINES = 3
+#: A Coder reply that cannot be used is re-asked once with the error quoted; a second
+#: unusable reply moves the section to the next rung of the repair ladder instead.
+CODER_PARSE_RETRIES = 1
 
 
 def scene_name_for(section_id: str) -> str:
@@ -99,7 +102,7 @@ class Coder:
         stage = "code" if previous_failure is None else "regenerate"
         tag = CallTag(agent="coder", stage=stage, topic=topic, section=section.id, attempt=attempt)
 
-        return ask(self.llm, tag, self._messages(prompt), _whole_file(name))
+        return ask(self.llm, tag, self._messages(prompt), _whole_file(name), CODER_PARSE_RETRIES)
 
     def fix_lines(
         self, topic: str, section_id: str, code: str, failure: RenderResult, attempt: int
@@ -121,7 +124,7 @@ class Coder:
         tag = CallTag(agent="coder", stage="fix_lines", topic=topic, section=section_id, attempt=attempt)
         name = scene_name_for(section_id)
 
-        return ask(self.llm, tag, self._messages(prompt), _edits_to(code, name))
+        return ask(self.llm, tag, self._messages(prompt), _edits_to(code, name), CODER_PARSE_RETRIES)
 
     def fix_file(
         self, topic: str, section_id: str, code: str, failure: RenderResult, attempt: int
@@ -140,7 +143,7 @@ class Coder:
         )
         tag = CallTag(agent="coder", stage="fix_file", topic=topic, section=section_id, attempt=attempt)
 
-        return ask(self.llm, tag, self._messages(prompt), _whole_file(name))
+        return ask(self.llm, tag, self._messages(prompt), _whole_file(name), CODER_PARSE_RETRIES)
 
     def revise(
         self, topic: str, section_id: str, code: str, issues: list[str], round_: int
@@ -150,4 +153,4 @@ class Coder:
         tag = CallTag(agent="coder", stage="revise", topic=topic, section=section_id, attempt=round_)
         name = scene_name_for(section_id)
 
-        return ask(self.llm, tag, self._messages(prompt), _edits_to(code, name))
+        return ask(self.llm, tag, self._messages(prompt), _edits_to(code, name), CODER_PARSE_RETRIES)

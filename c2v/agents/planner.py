@@ -9,7 +9,7 @@ from c2v.core.prompts import render_prompt
 from c2v.errors import ReplyParseError
 from c2v.llm.base import CallTag, LLMClient, LLMReply, Message
 from c2v.llm.parsing import extract_json_object
-from c2v.models import MAX_LECTURE_LINES, Outline, Storyboard
+from c2v.models import MAX_LECTURE_LINES, Outline, PlannedOutline, PlannedStoryboard, Storyboard
 
 __all__ = ["MAX_SECTIONS", "MIN_SECTIONS", "Planner"]
 
@@ -71,3 +71,12 @@ class Planner:
     def storyboard(self, topic: str, outline: Outline) -> tuple[Storyboard, list[LLMReply]]:
         board, _, replies = self.storyboard_with_notes(topic, outline)
         return board, replies
+
+    # -- the pipeline's calls: one journaled value each, notes included ---------------------
+    def planned_outline(self, topic: str) -> tuple[PlannedOutline, list[LLMReply]]:
+        outline, notes, replies = self.outline_with_notes(topic)
+        return PlannedOutline(outline=outline, notes=notes), replies
+
+    def planned_storyboard(self, topic: str, outline: Outline) -> tuple[PlannedStoryboard, list[LLMReply]]:
+        board, notes, replies = self.storyboard_with_notes(topic, outline)
+        return PlannedStoryboard(storyboard=board, notes=notes), replies

@@ -64,6 +64,13 @@ def _render_options(func: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="Wall-clock seconds one section render may take.",
         ),
+        click.option(
+            "--dry-run/--no-dry-run",
+            "dry_run",
+            default=None,
+            help="Run each new scene with manim --dry_run before its full render "
+            "(default: at tiers above l, where it pays).",
+        ),
         click.option("--ray-address", envvar="RAY_ADDRESS", default=None, help="Join this Ray cluster."),
         click.option(
             "--render-pools",
@@ -446,6 +453,7 @@ def _config(topic: str, **opts: Any) -> RunConfig:
             language=opts.get("language"),
             sandbox=opts["sandbox"],
             limits=SandboxLimits(wall_s=opts["render_timeout"]),
+            dry_run=opts.get("dry_run"),
             ray_address=opts["ray_address"],
             render_pools=opts.get("render_pools"),
         )

@@ -20,7 +20,7 @@ import structlog
 
 from c2v.core.progress import Reporter
 from c2v.core.tiers import VideoFormat
-from c2v.errors import C2VError
+from c2v.errors import C2VError, stops_topic
 from c2v.llm.base import CallTag
 from c2v.models import (
     AttemptKind,
@@ -144,8 +144,17 @@ class CriticLoop:
         tag = CallTag(agent="coder", stage="revise", topic=self.topic, section=run.id, attempt=number)
         inputs = {"code": plan.code, "issues": plan.remaining}
         call = AgentCall(Role.coder, "revise", (self.topic, run.id, plan.code, plan.remaining, number))
+
+        def unusable(exc: C2VError) -> None:
+            # The section keeps its good version; the revision simply did not happen.
+            if stops_topic(exc):
+                raise exc
+            self._before.pop(run.id, None)
+            review.change = ReviewChange.reverted
+            review.critic_error = f"revision unusable: {exc}"
+
         self.sections.ask(
-            tag, inputs, call, str, lambda code: self.sections.submit(run, AttemptKind.revise, code)
+            tag, inputs, call, str, lambda code: self.sections.submit(run, AttemptKind.revise, code), unusable
         )
 
     def _settle(self, runs: list[SectionRun], reviews: dict[str, SectionReview]) -> list[SectionRun]:

@@ -27,13 +27,21 @@ from c2v.llm.base import CallTag
 from c2v.llm.registry import canonical_provider
 from c2v.media.probe import probe_video
 from c2v.media.stitch import stitch
-from c2v.models import FeedbackRound, Manifest, Outline, RunCounters, SectionStatus, Storyboard
+from c2v.models import (
+    FeedbackRound,
+    Manifest,
+    PlannedOutline,
+    PlannedStoryboard,
+    RunCounters,
+    SectionStatus,
+    Storyboard,
+)
 from c2v.pipeline.critic_loop import CriticLoop
 from c2v.pipeline.executor import AgentCall, AgentSetup, Executor, Role
 from c2v.pipeline.journal import Journal
 from c2v.pipeline.loop import EventLoop
 from c2v.pipeline.manifest import RunFacts, StageClock, build_manifest
-from c2v.pipeline.render_cache import RenderCache
+from c2v.pipeline.render_cache import RenderCache, backend_identity
 from c2v.pipeline.sections import RunContext, SectionRun, SectionRunner
 
 log = structlog.get_logger("c2v.pipeline")
@@ -63,6 +71,8 @@ class Pipeline:
         self.language = cfg.language or detect_language(cfg.topic)
         self.counters = RunCounters()
         self.rounds: list[FeedbackRound] = []
+        #: What the planner normalised in its replies (for the manifest).
+        self.normalised: list[str] = []
         self._executor = executor
         self._clock = StageClock()
 
@@ -75,13 +85,14 @@ class Pipeline:
             self._executor = start_ray_executor(self.cfg, {self.preview_fmt.tier, self.final_fmt.tier})
         loop = EventLoop(self._executor)
         self.journal = Journal(self.case, loop, self.counters)
-        renders = RenderCache(self.case, loop, self.counters, self.report)
+        renders = RenderCache(self.case, loop, self.counters, self.report, backend_identity(self.cfg.sandbox))
         ctx = RunContext(
             topic=self.cfg.topic,
             repair=self.cfg.repair,
             limits=self.cfg.limits,
             batch_id=self.cfg.batch_id,
             orientation=self.final_fmt.orientation,
+            dry_run=self.cfg.dry_run_at(self.preview_fmt.tier),
         )
         self.sections = SectionRunner(ctx, self.case, self.journal, renders, self.report)
         self.renders = renders
@@ -132,31 +143,39 @@ class Pipeline:
 
     # -- planning -------------------------------------------------------------------------
     def _plan(self) -> Storyboard:
+        """Outline, then storyboard; an unusable planner reply stops the topic (no sections yet).
+
+        Limits a reply breaks are normalised by the planner where that is safe (its notes go
+        into the manifest's ``normalised``) and re-asked only when they cannot be.
+        """
         topic, found = self.cfg.topic, list[Storyboard]()
         outline_inputs = {"topic": topic, "language": self.language}
         self.journal.ask(
             CallTag(agent="planner", stage="outline", topic=topic),
             outline_inputs,
-            AgentCall(Role.planner, "outline", (topic,)),
-            Outline.model_validate_json,
-            lambda outline: self._on_outline(outline, found),
+            AgentCall(Role.planner, "planned_outline", (topic,)),
+            PlannedOutline.model_validate_json,
+            lambda planned: self._on_outline(planned, found),
         )
         self.journal.loop.drain()
         return found[0]
 
-    def _on_outline(self, outline: Outline, found: list[Storyboard]) -> None:
+    def _on_outline(self, planned: PlannedOutline, found: list[Storyboard]) -> None:
+        outline = planned.outline
         write_model_atomic(self.case.outline, outline)
+        self.normalised += [f"outline: {n}" for n in planned.notes]
         topic = self.cfg.topic
 
-        def on_storyboard(board: Storyboard) -> None:
-            write_model_atomic(self.case.storyboard, board)
-            found.append(board)
+        def on_storyboard(planned_board: PlannedStoryboard) -> None:
+            self.normalised += [f"storyboard: {n}" for n in planned_board.notes]
+            write_model_atomic(self.case.storyboard, planned_board.storyboard)
+            found.append(planned_board.storyboard)
 
         self.journal.ask(
             CallTag(agent="planner", stage="storyboard", topic=topic),
             {"topic": topic, "outline": outline.model_dump(mode="json"), "language": self.language},
-            AgentCall(Role.planner, "storyboard", (topic, outline)),
-            Storyboard.model_validate_json,
+            AgentCall(Role.planner, "planned_storyboard", (topic, outline)),
+            PlannedStoryboard.model_validate_json,
             on_storyboard,
         )
 
@@ -205,6 +224,7 @@ class Pipeline:
             counters=self.counters,
             video=video,
             duration_s=duration,
+            normalised=self.normalised,
         )
         manifest = build_manifest(self.case, facts)
         write_model_atomic(self.case.manifest, manifest)

@@ -50,6 +50,8 @@ class Journal:
         """
         key = self.case.call_key(tag, inputs)
         self.used.add(key)
+        # Unusable replies earlier runs paid for on the way to this call count as used too.
+        self.used.update(p.stem for p in (self.case.root / "calls").glob(f"{key}-failed*.json"))
         stored = self.case.load_call(key)
         if stored is not None:
             self.counters.llm_calls_reused += 1
@@ -81,7 +83,12 @@ class Journal:
         unusable = exc.replies if isinstance(exc, ReplyParseError) else []
         if not unusable:
             return
-        failed = CallRecord(key=f"{key}-failed", tag=tag, payload="", replies=unusable, error=str(exc))
+        # Under a key no lookup asks for, numbered so that a rerun's unusable replies never
+        # overwrite an earlier run's: every paid reply stays in calls/.
+        n = 1
+        while self.case.load_call(f"{key}-failed{n}") is not None:
+            n += 1
+        failed = CallRecord(key=f"{key}-failed{n}", tag=tag, payload="", replies=unusable, error=str(exc))
         self.case.save_call(failed)
         self.used.add(failed.key)
         self.counters.llm_calls += len(unusable)

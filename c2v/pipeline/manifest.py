@@ -57,6 +57,7 @@ class RunFacts:
     counters: RunCounters
     video: str | None
     duration_s: float | None
+    normalised: list[str]
 
 
 def section_records(case: CaseDir, runs: list[SectionRun]) -> list[SectionRecord]:
@@ -94,6 +95,7 @@ def build_manifest(case: CaseDir, facts: RunFacts) -> Manifest:
         missing_sections=facts.missing,
         preview_tier=facts.preview.tier if facts.preview else None,
         feedback=facts.rounds,
+        normalised=facts.normalised,
         tokens=token_totals(facts.calls, facts.prices),
         timings_s=facts.timings,
         this_run=facts.counters,

@@ -1,13 +1,16 @@
 """Renders by content: the cache in the case's ``renders/``, and the retry of sandbox failures.
 
 A render's key (:meth:`RenderCache.key`, the one place it is computed) hashes everything that
-decides its pixels, so an unchanged section is never rendered twice, in this run or a later
-one. Results that say something about the code are cached; failures of the infrastructure
-are not, and are retried here up to :data:`INFRA_RETRIES` times.
+decides its verdict (code, runtime, Manim version, tier, orientation, limits, dry run or not,
+and the sandbox backend with its image), so an unchanged section is never rendered twice, in
+this run or a later one, and a verdict is never replayed under other limits or another
+sandbox. Results that say something about the code are cached; failures of the
+infrastructure are not, and are retried here up to :data:`INFRA_RETRIES` times.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 import structlog
@@ -25,22 +28,30 @@ INFRA_RETRIES = 2
 
 
 class RenderCache:
-    def __init__(self, case: CaseDir, loop: EventLoop, counters: RunCounters, reporter: Reporter) -> None:
+    def __init__(
+        self,
+        case: CaseDir,
+        loop: EventLoop,
+        counters: RunCounters,
+        reporter: Reporter,
+        backend: str = "",
+    ) -> None:
+        """``backend``: the sandbox that renders, with its image (:func:`backend_identity`)."""
         self.case = case
+        self.backend = backend
         self.loop = loop
         self.counters = counters
         self.report = reporter
         #: Seconds the render tasks took, summed over tasks (they run in parallel).
         self.task_s = 0.0
 
-    @staticmethod
-    def key(request: RenderRequest) -> str:
-        return render_key(request)
+    def key(self, request: RenderRequest) -> str:
+        return verdict_key(request, self.backend)
 
     def render(self, request: RenderRequest, then: Callable[[str, RenderResult], None]) -> None:
         """Hand ``then`` the request's key and result: from the cache, or from a render."""
         key = self.key(request)
-        cached = self.case.load_render(key)
+        cached = self.case.load_render(key, needs_video=not request.dry_run)
         if cached is not None:
             self.counters.renders_reused += 1
             log.info("render_reused", section=request.section_id, key=key)
@@ -68,3 +79,19 @@ class RenderCache:
             then(key, out.result)
 
         self.loop.render(request, on_done)
+
+
+def verdict_key(request: RenderRequest, backend: str = "") -> str:
+    """The cache key of a render: :func:`sandbox.render.render_key` and the sandbox backend."""
+    if not backend:
+        return render_key(request)
+    return hashlib.sha256(f"{render_key(request)}\0{backend}".encode()).hexdigest()[:20]
+
+
+def backend_identity(sandbox: str) -> str:
+    """The sandbox a run renders in, as part of a render key: Docker with its image tag."""
+    if sandbox == "docker":
+        from sandbox.docker import image_setting  # noqa: PLC0415 - docker only when used
+
+        return f"docker:{image_setting()}"
+    return sandbox

@@ -1,9 +1,13 @@
-"""The section state machine: code → render → repair ladder → ``ok`` or ``failed``.
+"""The section state machine: code → checks → render → repair ladder → ``ok`` or ``failed``.
 
-Each section moves on its own: a finished Coder call is rendered, a failed render asks
-:func:`c2v.repair.next_step` for the next rung (fix the failing lines, fix the file,
-regenerate), and the section ends ``ok`` with its code frozen in ``final.py`` or ``failed``
-when the ladder is used up. One section failing never stops the others.
+Each section moves on its own. A finished Coder call goes through the static check
+(:func:`c2v.agents.precheck.precheck`: mechanical rewrites recorded, an error fed back with
+no sandbox started), then a dry run when it is on, then the full render. A failure, or a
+Coder reply that held no usable code, asks :func:`c2v.repair.next_step` for the next rung
+(fix the failing lines, fix the file, regenerate with the error quoted); the section ends
+``ok`` with its code frozen in ``final.py``, or ``failed`` when the ladder is used up. One
+section failing never stops the others; only a provider failure (after its retries) stops
+the topic.
 """
 
 from __future__ import annotations
@@ -16,14 +20,16 @@ from typing import Any
 import structlog
 
 from c2v.agents.coder import scene_name_for
+from c2v.agents.precheck import precheck
 from c2v.case import CaseDir
 from c2v.core.progress import Reporter
 from c2v.core.tiers import Orientation, VideoFormat
-from c2v.errors import C2VError
+from c2v.errors import C2VError, one_line, stops_topic
 from c2v.llm.base import CallTag
 from c2v.models import (
     AttemptKind,
     AttemptRecord,
+    CodeRewrite,
     RenderRequest,
     RenderResult,
     RenderStatus,
@@ -48,6 +54,8 @@ class SectionRun:
     result: RenderResult | None = None
     final_key: str | None = None
     status: SectionStatus = SectionStatus.missing
+    #: The last failed render (or check) of ``code``: what a fix of that code quotes.
+    failure: RenderResult | None = None
 
     @property
     def id(self) -> str:
@@ -76,6 +84,8 @@ class RunContext:
     limits: SandboxLimits
     batch_id: str
     orientation: Orientation
+    #: Run ``manim render --dry_run`` before each full render of new code.
+    dry_run: bool = False
 
 
 class SectionRunner:
@@ -168,24 +178,56 @@ class SectionRunner:
             }
             call = AgentCall(Role.coder, kind.value, (topic, run.id, run.code, failure, n_failed))
         self.ask(
-            tag, inputs, call, str, lambda code: self.submit(run, kind, code), lambda e: self.unusable(run, e)
+            tag,
+            inputs,
+            call,
+            str,
+            lambda code: self.submit(run, kind, code),
+            lambda exc: self.unusable(run, kind, exc),
         )
 
-    def unusable(self, run: SectionRun, exc: C2VError) -> None:
-        """A Coder call failed or its replies could not be used: today that stops the run."""
-        raise exc
+    def unusable(self, run: SectionRun, kind: AttemptKind, exc: C2VError) -> None:
+        """A Coder call ended with no usable code: the section takes the next rung.
+
+        A provider failure after its retries (dead endpoint, rejected key) stops the topic;
+        a reply the model wrote but that cannot be used (or a refusal) costs this rung only.
+        """
+        if stops_topic(exc):
+            raise exc
+        result = RenderResult(
+            status=RenderStatus.unusable_reply,
+            section_id=run.id,
+            message=f"the {kind.value} reply could not be used: {one_line(exc, 300)}",
+        )
+        self._on_result(run, kind, "", "", result)
 
     def submit(self, run: SectionRun, kind: AttemptKind, code: str) -> None:
-        """Record a new version of a section's code and render it at the current tier."""
+        """Record a new version of a section's code; check it, dry-run it, render it."""
         assert self.fmt is not None
-        run.code = code
-        path = self.case.save_code(run.id, len(run.history) + 1, code)
-        syntax = syntax_error(code, run.id)
-        if syntax is not None:
-            self._on_render(run, kind, path, "", syntax)
+        checked = precheck(code, run.scene_name)
+        run.code = checked.code
+        path = self.case.rel(self.case.save_code(run.id, len(run.history) + 1, run.code))
+        rewrites = checked.rewrites
+        if rewrites:
+            log.info("precheck_rewrites", section=run.id, rules=[r.rule for r in rewrites])
+        if checked.error is not None:
+            self._on_result(run, kind, path, "", checked.error.to_render_result(run.id), rewrites)
             return
-        request = self.request(run, code, self.fmt)
-        self.renders.render(request, lambda key, result: self._on_render(run, kind, path, key, result))
+        full = self.request(run, run.code, self.fmt)
+
+        def rendered(key: str, result: RenderResult) -> None:
+            self._on_result(run, kind, path, key, result, rewrites)
+
+        def dry_ran(key: str, result: RenderResult) -> None:
+            if result.status is RenderStatus.ok:
+                self.renders.render(full, rendered)
+            else:
+                rendered(key, result)
+
+        if self.ctx.dry_run:
+            self.renders.render(full.model_copy(update={"dry_run": True}), dry_ran)
+        else:
+            self.renders.render(full, rendered)
 
     def request(self, run: SectionRun, code: str, fmt: VideoFormat) -> RenderRequest:
         return RenderRequest(
@@ -200,18 +242,27 @@ class SectionRunner:
             attempt=len(run.history) + 1,
         )
 
-    def _on_render(
-        self, run: SectionRun, kind: AttemptKind, path: Path, key: str, result: RenderResult
+    def _on_result(
+        self,
+        run: SectionRun,
+        kind: AttemptKind,
+        code_path: str,
+        key: str,
+        result: RenderResult,
+        rewrites: list[CodeRewrite] | None = None,
     ) -> None:
         run.result = result
+        if result.status is not RenderStatus.unusable_reply:
+            run.failure = result
         run.history.append(
             AttemptRecord(
                 n=len(run.history) + 1,
                 kind=kind,
-                code=self.case.rel(path),
+                code=code_path,
                 status=result.status,
                 message=result.message,
                 render_key=key,
+                rewrites=rewrites or [],
             )
         )
         self.case.save_history(run.id, run.history)
@@ -220,16 +271,18 @@ class SectionRunner:
             self.case.save_final(run.id, run.code)
             self.report.section(run.id, "ok", done=True)
             return
-        step = next_step(run.history, result, self.ctx.repair)
+        step = next_step(run.history, result, self.ctx.repair, has_code=bool(run.code))
         if step is None:
             run.status = SectionStatus.failed
             log.warning("section_failed", section=run.id, status=result.status.value, reason=result.message)
-            self.report.section(run.id, f"failed ({result.status.value})", done=True)
+            cause = " ".join(result.message.split())[:160]
+            self.report.section(run.id, f"failed ({result.status.value}): {cause}", done=True)
             return
         log.info(
             "repair", section=run.id, step=step.value, status=result.status.value, line=result.error_line
         )
-        self.request_code(run, step, result)
+        # A fix quotes the last failure of the code it fixes; a regeneration quotes the last cause.
+        self.request_code(run, step, result if step is AttemptKind.regenerate else run.failure)
 
     # -- final tier -----------------------------------------------------------------------
     def render_frozen(self, runs: list[SectionRun], fmt: VideoFormat) -> None:
@@ -249,20 +302,3 @@ class SectionRunner:
 
             self.renders.render(self.request(run, run.code, fmt), then)
         self.drain()
-
-
-def syntax_error(code: str, section_id: str) -> RenderResult | None:
-    try:
-        compile(code, "scene.py", "exec")
-    except SyntaxError as exc:
-        text = (
-            f'  File "scene.py", line {exc.lineno}\n    {(exc.text or "").rstrip()}\nSyntaxError: {exc.msg}'
-        )
-        return RenderResult(
-            status=RenderStatus.code_error,
-            section_id=section_id,
-            message=f"SyntaxError: {exc.msg}",
-            traceback=text,
-            error_line=exc.lineno,
-        )
-    return None

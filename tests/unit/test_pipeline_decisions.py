@@ -220,7 +220,7 @@ def test_an_unusable_critic_reply_is_recorded_and_counted_not_taken_for_no_issue
     assert review.critic_error and "unusable reply" in review.critic_error and review.change == "none"
     # planner 2 + coder 1 + three unusable critic replies
     assert m.this_run.llm_calls == 6
-    failed = list((tmp_path / "c2v" / "fake-topic" / "calls").glob("critic.review.1.1-*-failed.json"))
+    failed = list((tmp_path / "c2v" / "fake-topic" / "calls").glob("critic.review.1.1-*-failed*.json"))
     assert len(failed) == 1
 
 
@@ -242,23 +242,45 @@ def test_the_render_cache_hits_on_rerun_and_misses_on_a_new_tier(tmp_path):
 
 
 def test_what_invalidates_a_render_key(tmp_path):
-    from c2v.models import RenderRequest
-    from c2v.pipeline.render_cache import RenderCache
+    from c2v.core.tiers import Orientation, Tier
+    from c2v.models import RenderRequest, SandboxLimits
+    from c2v.pipeline.render_cache import verdict_key
 
     base = RenderRequest(
         case_id="c", section_id="1", scene_name="Section1", code="x", tier="l", orientation="landscape"
     )
-    key = RenderCache.key(base)
-    assert RenderCache.key(base.model_copy(update={"attempt": 7, "case_id": "other"})) == key
-    from c2v.core.tiers import Orientation, Tier
-
+    key = verdict_key(base, "bwrap")
+    assert verdict_key(base.model_copy(update={"attempt": 7, "case_id": "other"}), "bwrap") == key
     for change in (
         {"code": "y"},
         {"tier": Tier.m},
         {"orientation": Orientation.portrait},
         {"scene_name": "S"},
+        {"dry_run": True},
+        {"limits": SandboxLimits(wall_s=2)},
+        {"limits": SandboxLimits(memory_mb=1024)},
+        {"limits": SandboxLimits(processes=64)},
+        {"limits": SandboxLimits(workdir_mb=512)},
+        {"limits": SandboxLimits(cpus=2)},
     ):
-        assert RenderCache.key(base.model_copy(update=change)) != key
+        assert verdict_key(base.model_copy(update=change), "bwrap") != key, change
+    assert verdict_key(base, "docker:c2v-sandbox:abc") != key
+    assert verdict_key(base, "docker:c2v-sandbox:abc") != verdict_key(base, "docker:c2v-sandbox:def")
+
+
+def test_a_timeout_under_a_short_limit_is_rendered_again_under_the_default(tmp_path):
+    from c2v.models import SandboxLimits
+
+    replies = script(1)
+    replies["coder.code.1"] = scene_reply("1", "timeout")
+    once = {"allow_partial": True, "repair": RepairPolicy(max_fix_bug_tries=0, max_regenerate_tries=0)}
+    short = SandboxLimits(wall_s=2)
+    first, _, ex1, _ = run(tmp_path, replies, limits=short, **once)
+    assert first.sections[0].status is SectionStatus.failed and len(ex1.renders) == 1
+    again, _, ex2, _ = run(tmp_path, replies, limits=short, **once)
+    assert ex2.renders == [] and again.this_run.renders_reused == 1  # same limits: the verdict holds
+    _, _, ex3, _ = run(tmp_path, replies, **once)
+    assert len(ex3.renders) == 1 and ex3.renders[0].limits.wall_s == SandboxLimits().wall_s
 
 
 def test_infrastructure_failures_are_not_cached(tmp_path):

@@ -588,6 +588,11 @@ def _print_result(root: Path, manifest: Manifest) -> None:
         click.echo(f"missing:  sections {', '.join(manifest.missing_sections)}")
 
 
+from c2v.service.commands import register as register_service_commands  # noqa: E402
+
+register_service_commands(cli)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: map every failure to one line and an exit code."""
     try:

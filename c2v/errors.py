@@ -25,7 +25,9 @@
     ├── StitchError                the sections could not be joined into one video
     ├── StorageError               a finished case could not be published (copy or S3 upload)
     ├── ClusterError               Ray could not be started, joined or asked for resources
-    └── BatchFailed                topics of a batch failed (the others finished; batch.json says which)
+    ├── BatchFailed                topics of a batch failed (the others finished; batch.json says which)
+    ├── StoreError                 the service's job store cannot be opened, migrated or written
+    └── ServiceError               the hosted service answered a client with an error (has ``status``)
 
 Model mistakes (unparsable replies, Manim tracebacks) are data fed back to the model;
 these exceptions are raised only when c2v cannot go on. Every message is one line that
@@ -138,3 +140,15 @@ class ClusterError(C2VError, RuntimeError):
 
 class BatchFailed(C2VError, RuntimeError):
     pass
+
+
+class StoreError(C2VError, RuntimeError):
+    pass
+
+
+class ServiceError(C2VError, RuntimeError):
+    """An HTTP error from the hosted service, as :class:`c2v.client.Client` sees it."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status

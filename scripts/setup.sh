@@ -16,6 +16,8 @@ APT_PACKAGES=(
   texlive-xetex texlive-lang-chinese texlive-lang-cjk lmodern
   bubblewrap util-linux fonts-dejavu-core fonts-noto-cjk fontconfig
 )
+# The service's tests start a throw-away PostgreSQL cluster (initdb + pg_ctl).
+if [ "$DEV" = 1 ]; then APT_PACKAGES+=(postgresql); fi
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

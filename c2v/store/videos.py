@@ -13,7 +13,6 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Result, func, select, update

@@ -1,5 +1,7 @@
 """The job store on SQLite and on a real PostgreSQL: migrations, keys, the video state machine."""
 
+import json
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select, text
@@ -10,7 +12,7 @@ from c2v.store.schema import ApiKey, Base, EventKind, VideoStatus
 
 
 def _new(tenant_id, topic="Binary search", key=None, digest="h1"):
-    return videos.NewVideo(tenant_id, topic, '{"topic": "%s"}' % topic, digest, key)
+    return videos.NewVideo(tenant_id, topic, json.dumps({"topic": topic}), digest, key)
 
 
 def _tenant(db, name="acme"):

@@ -12,7 +12,7 @@ from typing import Any
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
-from c2v.service.routes import ServiceState, make_api
+from c2v.service.routes import ServiceState, install, make_api
 from c2v.service.scheduler import Scheduler
 from c2v.service.settings import ServiceSettings
 from c2v.store.db import Database
@@ -39,8 +39,8 @@ class SchedulerDeployment:
 class Ingress:
     def __init__(self, scheduler: DeploymentHandle[Any], settings: ServiceSettings) -> None:
         self._scheduler = scheduler
-        api.state.service = ServiceState(
-            db=Database(settings.db_url.get_secret_value()), settings=settings, wake=self._wake
+        install(
+            ServiceState(db=Database(settings.db_url.get_secret_value()), settings=settings, wake=self._wake)
         )
 
     def _wake(self) -> None:

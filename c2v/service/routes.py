@@ -54,8 +54,20 @@ class ServiceState:
     wake: Callable[[], None]
 
 
+#: The state of this process's replica (Serve hands its replica a copy of the app object).
+_installed: list[ServiceState] = []
+
+
+def install(state: ServiceState) -> None:
+    _installed[:] = [state]
+
+
 def _state(request: Request) -> ServiceState:
-    state: ServiceState = request.app.state.service
+    state: ServiceState | None = getattr(request.app.state, "service", None)
+    if state is None:
+        if not _installed:
+            raise StoreError("the service is not configured in this process")
+        state = _installed[0]
     return state
 
 
@@ -93,7 +105,11 @@ def _own(state: ServiceState, caller: keys.Caller, video_id: str) -> Video:
 def _view(request: Request, video: Video) -> VideoView:
     asked = VideoRequest.model_validate_json(video.request)
     status = VideoStatus(video.status)
-    url = str(request.url_for("download", video_id=video.id)) if status is VideoStatus.succeeded else None
+    url = (
+        _absolute(request, request.url_for("download", video_id=video.id).path)
+        if status is VideoStatus.succeeded
+        else None
+    )
     return VideoView(
         id=video.id,
         status=status,
@@ -112,6 +128,13 @@ def _view(request: Request, video: Video) -> VideoView:
         started_at=as_utc(video.started_at) if video.started_at else None,
         finished_at=as_utc(video.finished_at) if video.finished_at else None,
     )
+
+
+def _absolute(request: Request, path: str) -> str:
+    """A link on the host the client called (behind Serve's proxy the ASGI server is another)."""
+    host = request.headers.get("host") or request.url.netloc
+    scheme = request.headers.get("x-forwarded-proto") or request.url.scheme
+    return f"{scheme}://{host}{path}"
 
 
 def _cursor(video: Video) -> str:

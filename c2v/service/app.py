@@ -12,7 +12,8 @@ from typing import Any
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
-from c2v.service.routes import ServiceState, install, make_api
+from c2v.service.deps import ServiceState, install
+from c2v.service.routes import make_api
 from c2v.service.scheduler import Scheduler
 from c2v.service.settings import ServiceSettings
 from c2v.store.db import Database

@@ -10,16 +10,14 @@ import asyncio
 import base64
 import hashlib
 import json
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi import FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sse_starlette.sse import EventSourceResponse
 
 from c2v import __version__
@@ -35,71 +33,17 @@ from c2v.service.api import (
     VideoView,
 )
 from c2v.service.bodylimit import BodyLimit
+from c2v.service.deps import Caller, State, own
 from c2v.service.metrics import metrics_text
 from c2v.service.requests import provider_for
-from c2v.service.settings import ServiceSettings
-from c2v.store import keys, limits, videos
+from c2v.service.revise import mount_revise
+from c2v.store import videos
 from c2v.store.db import Database, ping
 from c2v.store.schema import EventKind, Video, VideoStatus, as_utc
 
 #: Seconds a client over its in-flight limit is told to wait.
 IN_FLIGHT_RETRY_S = 30
 EVENT_POLL_S = 0.3
-
-
-@dataclass
-class ServiceState:
-    db: Database
-    settings: ServiceSettings
-    wake: Callable[[], None]
-
-
-#: The state of this process's replica (Serve hands its replica a copy of the app object).
-_installed: list[ServiceState] = []
-
-
-def install(state: ServiceState) -> None:
-    _installed[:] = [state]
-
-
-def _state(request: Request) -> ServiceState:
-    state: ServiceState | None = getattr(request.app.state, "service", None)
-    if state is None:
-        if not _installed:
-            raise StoreError("the service is not configured in this process")
-        state = _installed[0]
-    return state
-
-
-State = Annotated[ServiceState, Depends(_state)]
-_bearer = HTTPBearer(auto_error=False)
-
-
-def _caller(
-    state: State, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> keys.Caller:
-    challenge = {"WWW-Authenticate": "Bearer"}
-    if creds is None:
-        raise HTTPException(401, "missing API key: send Authorization: Bearer KEY", headers=challenge)
-    caller = keys.authenticate(state.db, creds.credentials)
-    if caller is None:
-        raise HTTPException(401, "unknown or revoked API key", headers=challenge)
-    wait = limits.hit(state.db, caller.tenant_id, caller.rpm or state.settings.tenant_rpm)
-    if wait is not None:
-        raise HTTPException(
-            429, "too many requests for this tenant; retry later", headers={"Retry-After": str(wait)}
-        )
-    return caller
-
-
-Caller = Annotated[keys.Caller, Depends(_caller)]
-
-
-def _own(state: ServiceState, caller: keys.Caller, video_id: str) -> Video:
-    video = videos.get_video(state.db, video_id, caller.tenant_id)
-    if video is None:
-        raise HTTPException(404, f"no video {video_id!r}")
-    return video
 
 
 def _view(request: Request, video: Video) -> VideoView:
@@ -166,8 +110,11 @@ def _errors(api: FastAPI) -> None:
         return JSONResponse({"detail": "the job store is unavailable; retry later"}, status_code=503)
 
 
-def make_api() -> FastAPI:
-    """The FastAPI app; :class:`ServiceState` goes into ``app.state.service`` before use."""
+def make_api(revise: bool = False) -> FastAPI:
+    """The FastAPI app; :class:`ServiceState` goes into ``app.state.service`` before use.
+
+    ``revise`` mounts the revise routes (:mod:`c2v.service.revise`), which have no runner yet.
+    """
     api = FastAPI(
         title="c2v",
         version=__version__,
@@ -239,19 +186,19 @@ def make_api() -> FastAPI:
 
     @api.get("/v1/videos/{video_id}", responses={404: {"model": Problem}})
     def get_video(video_id: str, request: Request, state: State, caller: Caller) -> VideoView:
-        return _view(request, _own(state, caller, video_id))
+        return _view(request, own(state, caller, video_id))
 
     @api.delete("/v1/videos/{video_id}", status_code=202, responses={404: {"model": Problem}})
     def cancel(video_id: str, request: Request, state: State, caller: Caller) -> VideoView:
-        video = _own(state, caller, video_id)
+        video = own(state, caller, video_id)
         if not VideoStatus(video.status).is_terminal():
             videos.request_cancel(state.db, video_id)
             state.wake()
-        return _view(request, _own(state, caller, video_id))
+        return _view(request, own(state, caller, video_id))
 
     @api.get("/v1/videos/{video_id}/video", name="download", responses={404: {"model": Problem}})
     def download(video_id: str, state: State, caller: Caller) -> Response:
-        video = _own(state, caller, video_id)
+        video = own(state, caller, video_id)
         if VideoStatus(video.status) is not VideoStatus.succeeded:
             raise HTTPException(409, f"video {video_id} is {video.status}; it has no video file")
         if video.video_url:
@@ -268,9 +215,11 @@ def make_api() -> FastAPI:
         caller: Caller,
         last_event_id: Annotated[int | None, Header()] = None,
     ) -> EventSourceResponse:
-        _own(state, caller, video_id)
+        own(state, caller, video_id)
         return EventSourceResponse(_follow(state.db, video_id, last_event_id or 0), ping=10)
 
+    if revise:
+        mount_revise(api)
     return api
 
 

@@ -6,7 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from c2v.service.routes import ServiceState, make_api
+from c2v.service.deps import ServiceState
+from c2v.service.routes import make_api
 from c2v.service.settings import ServiceSettings
 from c2v.store import keys, videos
 from c2v.store.db import Database, migrate
@@ -197,3 +198,30 @@ def test_provider_keys_never_reach_a_response(service, monkeypatch):
     answers = [made, service.get(f"/v1/videos/{made.json()['id']}", headers=acme), service.get("/metrics")]
     answers.append(service.get("/v1/videos", headers=acme))
     assert all("very-secret" not in a.text for a in answers)
+
+
+def test_revise_records_a_note_on_a_finished_section_when_mounted(service):
+    from c2v.service.revise import mount_revise
+
+    acme, globex = key_for(service), key_for(service, "globex")
+    assert service.post("/v1/videos/x/sections/1/revise", json={"note": "n"}, headers=acme).status_code == 404
+    mount_revise(service.app)
+    vid = submit(service, acme).json()["id"]
+    path = f"/v1/videos/{vid}/sections/2/revise"
+    assert service.post(path, json={"note": "bigger labels"}, headers=acme).status_code == 409  # not finished
+    videos.claim_queued(service.db, 1, "r")
+    sections = json.dumps([{"id": "1", "status": "ok"}, {"id": "2", "status": "ok"}])
+    videos.finish(
+        service.db, vid, videos.Outcome(status=VideoStatus.succeeded, video_path="/v.mp4", sections=sections)
+    )
+    assert service.post(path, json={"note": ""}, headers=acme).status_code == 422
+    assert service.post(path, json={"note": "bigger labels"}, headers=globex).status_code == 404
+    assert (
+        service.post(f"/v1/videos/{vid}/sections/9/revise", json={"note": "x"}, headers=acme).status_code
+        == 404
+    )
+    first = service.post(path, json={"note": "bigger labels"}, headers=acme)
+    second = service.post(path, json={"note": "slower reveal"}, headers=acme)
+    assert first.status_code == second.status_code == 202 and first.json()["status"] == "queued"
+    history = service.get(f"/v1/videos/{vid}/revisions", headers=acme).json()
+    assert [(r["section_id"], r["note"]) for r in history] == [("2", "bigger labels"), ("2", "slower reveal")]

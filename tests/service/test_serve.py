@@ -29,6 +29,10 @@ def make_key(env, tmp_path, tenant):
     return made.stdout.strip()
 
 
+def is_bwrap(cmdline: str) -> bool:
+    return Path(cmdline.split(" ", 1)[0]).name == "bwrap"
+
+
 def case_of(tmp_path: Path, video_id: str) -> Path:
     (case,) = (tmp_path / "videos" / video_id).iterdir()
     return case
@@ -76,13 +80,13 @@ def test_cancel_mid_render_leaves_no_sandbox(service_env, tmp_path):
             deadline = time.monotonic() + 300
             sandboxes: list[tuple[int, str]] = []
             while not sandboxes and time.monotonic() < deadline:
-                sandboxes = [p for p in descendants(served.proc.pid) if p[1].startswith("bwrap ")]
+                sandboxes = [p for p in descendants(served.proc.pid) if is_bwrap(p[1])]
                 time.sleep(0.2)
             assert sandboxes, "no render started"
             view = c2v.cancel(made.id, wait_s=60)
             assert view.status is VideoStatus.cancelled
             assert wait_gone([pid for pid, _ in sandboxes], timeout=30) == []
-            left = [p for p in descendants(served.proc.pid) if "bwrap" in p[1] or "scene.py" in p[1]]
+            left = [p for p in descendants(served.proc.pid) if is_bwrap(p[1]) or "scene.py" in p[1]]
             assert left == []
             time.sleep(3)  # nothing finishes it afterwards
             assert c2v.get(made.id).status is VideoStatus.cancelled

@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -38,8 +37,18 @@ def bench_batch(topics: list[str], parallel: int, out: Path) -> float:
     topics_file.write_text(json.dumps(topics))
     started = time.monotonic()
     done = c2v_cli(
-        "batch", str(topics_file), "-o", str(out / "cases"), "--parallel-groups", str(parallel),
-        "--sandbox", "bwrap", "--num-cpus", "2", env={}, timeout=3600,
+        "batch",
+        str(topics_file),
+        "-o",
+        str(out / "cases"),
+        "--parallel-groups",
+        str(parallel),
+        "--sandbox",
+        "bwrap",
+        "--num-cpus",
+        "2",
+        env={},
+        timeout=3600,
     )
     if done.returncode != 0:
         raise SystemExit(f"c2v batch failed: {done.stderr[-2000:]}")
@@ -50,7 +59,9 @@ def bench_service(topics: list[str], parallel: int, out: Path, clients: int) -> 
     env = {"C2V_DATABASE_URL": f"sqlite:///{out / 'store.db'}"}
     made = c2v_cli("keys", "create", "bench", "-o", str(out), env=env)
     key = made.stdout.strip()
-    served = Served(out, env, "--max-in-flight", str(parallel), "--tenant-rpm", "1000000", "--tenant-max-in-flight", "100")
+    served = Served(
+        out, env, "--max-in-flight", str(parallel), "--tenant-rpm", "1000000", "--tenant-max-in-flight", "100"
+    )
     latencies: list[float] = []
     stop = threading.Event()
     try:

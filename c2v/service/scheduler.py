@@ -15,7 +15,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import docker
 import ray
+import requests
 import structlog
 
 from c2v.errors import C2VError
@@ -32,6 +34,7 @@ from c2v.store.videos import (
     orphans,
     requeue,
 )
+from sandbox.docker import reap_orphans
 
 log = structlog.get_logger("c2v.service.scheduler")
 
@@ -40,6 +43,16 @@ Submit = Callable[[ServiceSettings, str], Any]
 
 def _submit(settings: ServiceSettings, video_id: str) -> Any:
     return run_video.options(name=f"video-{video_id}").remote(settings, video_id)
+
+
+def _reap_containers() -> None:
+    """Remove the sandbox containers of this host's dead workers (the killed video's renders)."""
+    try:
+        removed = reap_orphans()
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        log.warning("reap_failed", error=type(exc).__name__)
+        return
+    log.info("reaped", containers=len(removed))
 
 
 class Scheduler:
@@ -128,6 +141,8 @@ class Scheduler:
         if video is None or video.status is not VideoStatus.running:
             return
         if video.cancel_requested:
+            if self.settings.sandbox == "docker":
+                _reap_containers()  # bubblewrap dies with the worker; a container must be removed
             finish(self.db, vid, Outcome(status=VideoStatus.cancelled))
         elif video.runs < self.settings.max_runs:
             requeue(self.db, [vid], f"its worker was lost ({type(exc).__name__}); resuming")

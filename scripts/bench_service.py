@@ -63,6 +63,7 @@ def bench_service(topics: list[str], parallel: int, out: Path, clients: int) -> 
         out, env, "--max-in-flight", str(parallel), "--tenant-rpm", "1000000", "--tenant-max-in-flight", "100"
     )
     latencies: list[float] = []
+    failures: list[int] = []
     stop = threading.Event()
     try:
         with Client(served.url, key) as c2v:
@@ -70,10 +71,14 @@ def bench_service(topics: list[str], parallel: int, out: Path, clients: int) -> 
             ids = [c2v.submit(t).id for t in topics]
 
             def poll(n: int) -> None:
-                with httpx.Client(base_url=served.url, headers={"Authorization": f"Bearer {key}"}) as http:
+                auth = {"Authorization": f"Bearer {key}"}
+                with httpx.Client(base_url=served.url, headers=auth, timeout=120) as http:
                     while not stop.is_set():
                         t0 = time.perf_counter()
-                        http.get(f"/v1/videos/{ids[n % len(ids)]}").raise_for_status()
+                        try:
+                            http.get(f"/v1/videos/{ids[n % len(ids)]}").raise_for_status()
+                        except httpx.HTTPError:
+                            failures.append(1)
                         latencies.append(time.perf_counter() - t0)
                         time.sleep(0.1)
 
@@ -90,6 +95,8 @@ def bench_service(topics: list[str], parallel: int, out: Path, clients: int) -> 
                 thread.join(10)
     finally:
         served.stop()
+    if failures:
+        print(f"bench: {len(failures)} status calls failed", file=sys.stderr)
     return elapsed, latencies
 
 

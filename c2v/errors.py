@@ -33,6 +33,8 @@
     ├── StorageError               a finished case could not be published (copy or S3 upload)
     ├── ClusterError               Ray could not be started, joined or asked for resources
     ├── BatchFailed                topics of a batch failed (the others finished; batch.json says which)
+    ├── StoreError                 the service's job store cannot be opened, migrated or written
+    ├── ServiceError               the hosted service answered a client with an error (has ``status``)
     └── AssetError                 an icon could not be used (the element becomes a miss, never a failure)
         ├── UnsafeAssetError       an SVG was refused: scripts, entities, external references, huge
         └── AssetFetchError        an icon service refused a request (HTTP 4xx, a bad body)
@@ -180,6 +182,18 @@ class ClusterError(C2VError, RuntimeError):
 
 class BatchFailed(C2VError, RuntimeError):
     pass
+
+
+class StoreError(C2VError, RuntimeError):
+    pass
+
+
+class ServiceError(C2VError, RuntimeError):
+    """An HTTP error from the hosted service, as :class:`c2v.client.Client` sees it."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class AssetError(C2VError, RuntimeError):

@@ -19,6 +19,8 @@ APT_PACKAGES=(
 )
 # The test suite opens the HTML run report in a real browser (headless Debian chromium).
 if [ "$DEV" = 1 ]; then APT_PACKAGES+=(chromium); fi
+# The service's tests start a throw-away PostgreSQL cluster (initdb + pg_ctl).
+if [ "$DEV" = 1 ]; then APT_PACKAGES+=(postgresql); fi
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

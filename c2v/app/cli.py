@@ -27,6 +27,7 @@ from c2v.llm.offline import find_transcript
 from c2v.llm.settings import CONFIG_ENV, ProviderKind, require_usable, resolve_provider
 from c2v.models import Manifest, SandboxLimits, Storyboard
 from c2v.repair import RepairPolicy
+from c2v.service.commands import register as register_service_commands
 
 DEMO_TOPIC = "Binary search"
 
@@ -599,6 +600,7 @@ def _print_result(root: Path, manifest: Manifest) -> None:
 
 register_evaluation(cli)
 register_asset_commands(cli)
+register_service_commands(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
-from c2v.errors import ConfigError
+from c2v.errors import ConfigError, first_error
 from c2v.evaluation.models import LETTERS, Letter, QuizQuestion
 
 _FILE = TypeAdapter(dict[str, list[QuizQuestion]])
@@ -35,10 +35,8 @@ def load_questions(path: Path) -> dict[str, list[QuizQuestion]]:
     try:
         return _FILE.validate_python(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
         raise ConfigError(
-            f"questions file {path}: {where}: {first['msg']} "
+            f"questions file {path}: {first_error(exc).line()} "
             "(expected {topic: [{question, options: {A, B, C, D}, answer}]})"
         ) from None
 

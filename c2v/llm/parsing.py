@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import json5
 from pydantic import BaseModel, ValidationError
 
-from c2v.errors import ReplyParseError
+from c2v.errors import ReplyParseError, first_error
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -107,9 +107,8 @@ def extract_json_object(text: str, key: str | None = None) -> dict[str, Any]:
 
 def validation_message(exc: ValidationError, model: type[BaseModel]) -> str:
     """One line naming the first field that failed and why, for the re-ask."""
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    return f"JSON does not match the {model.__name__} schema at {where}: {first['msg']}"
+    first = first_error(exc)
+    return f"JSON does not match the {model.__name__} schema at {first.where or '(top level)'}: {first.msg}"
 
 
 def extract_json(text: str, model: type[M]) -> M:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError
 
-from c2v.errors import ConfigError
+from c2v.errors import ConfigError, first_error
 from c2v.llm.settings import (
     DEFAULT_CONFIG_NAME,
     ProviderSettings,
@@ -133,9 +133,8 @@ def load_speech_section(path: Path | None) -> dict[TTSKind, SpeechEntry]:
         try:
             entries[kind] = SpeechEntry.model_validate(body)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise ConfigError(f'API config file {path}, "speech.{name}": {where}: {first["msg"]}') from None
+            line = first_error(exc).line()
+            raise ConfigError(f'API config file {path}, "speech.{name}": {line}') from None
     return entries
 
 

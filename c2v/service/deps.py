@@ -1,0 +1,71 @@
+"""What every route depends on: the replica's state, the authenticated caller, own videos."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from c2v.errors import StoreError
+from c2v.service.settings import ServiceSettings
+from c2v.store import keys, limits, videos
+from c2v.store.db import Database
+from c2v.store.schema import Video
+
+
+@dataclass
+class ServiceState:
+    db: Database
+    settings: ServiceSettings
+    wake: Callable[[], None]
+
+
+#: The state of this process's replica (Serve hands its replica a copy of the app object).
+_installed: list[ServiceState] = []
+
+
+def install(state: ServiceState) -> None:
+    _installed[:] = [state]
+
+
+def _state(request: Request) -> ServiceState:
+    state: ServiceState | None = getattr(request.app.state, "service", None)
+    if state is None:
+        if not _installed:
+            raise StoreError("the service is not configured in this process")
+        state = _installed[0]
+    return state
+
+
+State = Annotated[ServiceState, Depends(_state)]
+_bearer = HTTPBearer(auto_error=False)
+
+
+def _caller(
+    state: State, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> keys.Caller:
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if creds is None:
+        raise HTTPException(401, "missing API key: send Authorization: Bearer KEY", headers=challenge)
+    caller = keys.authenticate(state.db, creds.credentials)
+    if caller is None:
+        raise HTTPException(401, "unknown or revoked API key", headers=challenge)
+    wait = limits.hit(state.db, caller.tenant_id, caller.rpm or state.settings.tenant_rpm)
+    if wait is not None:
+        raise HTTPException(
+            429, "too many requests for this tenant; retry later", headers={"Retry-After": str(wait)}
+        )
+    return caller
+
+
+Caller = Annotated[keys.Caller, Depends(_caller)]
+
+
+def own(state: ServiceState, caller: keys.Caller, video_id: str) -> Video:
+    video = videos.get_video(state.db, video_id, caller.tenant_id)
+    if video is None:
+        raise HTTPException(404, f"no video {video_id!r}")
+    return video

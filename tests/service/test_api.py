@@ -1,0 +1,227 @@
+"""The v1 HTTP API on a real job store (SQLite), with the scheduler's wake-up as the boundary."""
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from c2v.service.deps import ServiceState
+from c2v.service.routes import make_api
+from c2v.service.settings import ServiceSettings
+from c2v.store import keys, videos
+from c2v.store.db import Database, migrate
+from c2v.store.schema import VideoStatus
+
+VENDOR_KEYS = [
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "GOOGLE_AI_STUDIO_API_KEY",
+    "OPENAI_API_KEY",
+    "AZURE_OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "CLAUDE_API_KEY",
+    "GPT41_API_KEY",
+]
+
+
+@pytest.fixture
+def service(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no stray ./api_config.json
+    for name in VENDOR_KEYS:
+        monkeypatch.delenv(name, raising=False)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    db = Database(url)
+    migrate(db.engine)
+    settings = ServiceSettings(
+        output_dir=tmp_path, db_url=SecretStr(url), tenant_max_in_flight=3, tenant_rpm=1000
+    )
+    wakes = []
+    api = make_api()
+    api.state.service = ServiceState(db=db, settings=settings, wake=lambda: wakes.append(1))
+    client = TestClient(api)
+    client.db, client.wakes, client.settings = db, wakes, settings
+    yield client
+    db.dispose()
+
+
+def key_for(service, tenant="acme"):
+    return {"Authorization": f"Bearer {keys.create_key(service.db, tenant)[1]}"}
+
+
+def submit(service, headers, **body):
+    return service.post("/v1/videos", json={"topic": "Binary search", **body}, headers=headers)
+
+
+def test_health_ready_metrics_and_docs(service):
+    assert service.get("/healthz").json() == {"status": "ok"}
+    assert service.get("/readyz").status_code == 200
+    assert "/v1/videos" in service.get("/openapi.json").json()["paths"]
+    assert service.get("/docs").status_code == 200
+    submit(service, key_for(service))
+    text = service.get("/metrics").text
+    assert 'c2v_videos{status="queued"} 1.0' in text
+    assert "c2v_queue_depth 1.0" in text and "c2v_render_seconds_total 0.0" in text
+    assert "c2v_llm_tokens_total" in text
+
+
+def test_every_v1_call_needs_a_live_key(service):
+    assert service.get("/v1/videos").status_code == 401
+    assert service.get("/v1/videos", headers={"Authorization": "Bearer nope"}).status_code == 401
+    key_id, key = keys.create_key(service.db, "acme")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert service.get("/v1/videos", headers=headers).status_code == 200
+    keys.revoke_key(service.db, key_id)
+    answer = service.get("/v1/videos", headers=headers)
+    assert answer.status_code == 401 and answer.headers["www-authenticate"] == "Bearer"
+    assert answer.json() == {"detail": "unknown or revoked API key"}
+
+
+def test_submit_get_list_and_tenant_isolation(service):
+    acme, globex = key_for(service, "acme"), key_for(service, "globex")
+    first = submit(service, acme)
+    assert first.status_code == 202 and first.json()["status"] == "queued"
+    assert service.wakes == [1]
+    second = submit(service, acme, topic="Euler's formula", quality="m", orientation="portrait")
+    theirs = submit(service, globex, topic="Pythagorean theorem")
+    vid = second.json()["id"]
+    view = service.get(f"/v1/videos/{vid}", headers=acme).json()
+    assert view["status"] == "queued" and view["quality"] == "m" and view["orientation"] == "portrait"
+    assert view["video_url"] is None and view["sections"] == [] and view["error"] is None
+    # Another tenant's video is a 404, like one that does not exist, for every verb.
+    for verb, path in [("get", ""), ("get", "/events"), ("get", "/video"), ("delete", "")]:
+        answer = service.request(verb.upper(), f"/v1/videos/{vid}{path}", headers=globex)
+        assert answer.status_code == 404, (verb, path)
+        assert "Euler" not in answer.text
+    page = service.get("/v1/videos", params={"limit": 1}, headers=acme).json()
+    assert [v["id"] for v in page["videos"]] == [vid]  # newest first
+    rest = service.get("/v1/videos", params={"limit": 1, "cursor": page["next_cursor"]}, headers=acme).json()
+    assert [v["id"] for v in rest["videos"]] == [first.json()["id"]] and rest["next_cursor"] is None
+    mine = service.get("/v1/videos", headers=globex).json()["videos"]
+    assert [v["id"] for v in mine] == [theirs.json()["id"]]
+
+
+def test_idempotency_key_returns_the_same_video_for_the_same_body(service):
+    acme = key_for(service)
+    headers = {**acme, "Idempotency-Key": "order-17"}
+    first = submit(service, headers)
+    again = submit(service, headers)
+    assert again.status_code == 202 and again.json()["id"] == first.json()["id"]
+    assert again.headers["idempotent-replayed"] == "true"
+    clash = submit(service, headers, quality="h")
+    assert clash.status_code == 422 and "different request body" in clash.json()["detail"]
+    assert len(service.get("/v1/videos", headers=acme).json()["videos"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        ({"topic": "   "}, 422, "topic is empty"),
+        ({"topic": "x" * 301}, 422, "at most 300"),
+        ({"topic": "Binary search", "quality": "z"}, 422, "quality"),
+        ({"topic": "Binary search", "api": "nosuch"}, 422, "unknown provider 'nosuch'"),
+        ({"topic": "Binary search", "api": "gemini"}, 422, "has no API key"),
+        ({"topic": "Fourier series"}, 422, "Fourier series"),
+        ({"topic": "Binary search", "colour": "red"}, 422, "colour"),
+        ({"topic": "Binary search", "language": "!!"}, 422, "language"),
+    ],
+)
+def test_bad_input_is_one_line_and_stores_nothing(service, body, status, words):
+    acme = key_for(service)
+    answer = service.post("/v1/videos", json=body, headers=acme)
+    assert answer.status_code == status, answer.text
+    detail = answer.json()["detail"]
+    assert isinstance(detail, str) and "\n" not in detail and words in detail
+    assert videos.in_flight(service.db) == 0
+
+
+def test_malformed_json_is_400_and_a_big_body_is_413(service):
+    acme = key_for(service)
+    bad = service.post(
+        "/v1/videos", content=b'{"topic": ', headers={**acme, "content-type": "application/json"}
+    )
+    assert bad.status_code == 400 and bad.json() == {"detail": "malformed JSON body"}
+    big = service.post("/v1/videos", json={"topic": "Binary search", "pad": "x" * 70_000}, headers=acme)
+    assert big.status_code == 413 and "64 KB" in big.json()["detail"]
+    assert videos.in_flight(service.db) == 0
+
+
+def test_limits_answer_429_with_retry_after(service):
+    acme = key_for(service)
+    assert all(submit(service, acme).status_code == 202 for _ in range(3))
+    over = submit(service, acme)
+    assert over.status_code == 429 and int(over.headers["retry-after"]) > 0
+    assert submit(service, key_for(service, "globex")).status_code == 202  # per tenant
+    _, key = keys.create_key(service.db, "chatty")
+    keys.set_limits(service.db, "chatty", None, 2)
+    chatty = {"Authorization": f"Bearer {key}"}
+    assert [service.get("/v1/videos", headers=chatty).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_cancel_a_queued_video_and_follow_its_events(service):
+    acme = key_for(service)
+    vid = submit(service, acme).json()["id"]
+    cancelled = service.delete(f"/v1/videos/{vid}", headers=acme)
+    assert cancelled.status_code == 202 and cancelled.json()["status"] == "cancelled"
+    with service.stream("GET", f"/v1/videos/{vid}/events", headers=acme) as stream:
+        lines = [line for line in stream.iter_lines() if line.startswith("data:")]
+    events = [json.loads(line[5:]) for line in lines]
+    assert [(e["kind"], e["text"]) for e in events] == [("status", "queued"), ("status", "cancelled")]
+    resumed = service.get(f"/v1/videos/{vid}/events", headers={**acme, "Last-Event-ID": str(events[0]["id"])})
+    assert resumed.text.count("data:") == 1
+    assert service.get(f"/v1/videos/{vid}/video", headers=acme).status_code == 409
+
+
+def test_the_video_is_served_with_ranges_or_redirected_to_storage(service, tmp_path):
+    acme = key_for(service)
+    ids = [submit(service, acme, topic=t).json()["id"] for t in ("Binary search", "Euler's formula")]
+    assert videos.claim_queued(service.db, 2, "r") == ids
+    mp4 = tmp_path / "v.mp4"
+    mp4.write_bytes(bytes(range(256)) * 4)
+    videos.finish(service.db, ids[0], videos.Outcome(status=VideoStatus.succeeded, video_path=str(mp4)))
+    s3 = "https://s3.example.test/bucket/v.mp4?X-Amz-Signature=abc"
+    videos.finish(service.db, ids[1], videos.Outcome(status=VideoStatus.succeeded, video_url=s3))
+    view = service.get(f"/v1/videos/{ids[0]}", headers=acme).json()
+    assert view["video_url"].endswith(f"/v1/videos/{ids[0]}/video")
+    part = service.get(f"/v1/videos/{ids[0]}/video", headers={**acme, "Range": "bytes=10-19"})
+    assert part.status_code == 206 and part.content == bytes(range(10, 20))
+    assert part.headers["content-range"] == "bytes 10-19/1024"
+    moved = service.get(f"/v1/videos/{ids[1]}/video", headers=acme, follow_redirects=False)
+    assert moved.status_code == 307 and moved.headers["location"] == s3
+
+
+def test_provider_keys_never_reach_a_response(service, monkeypatch):
+    monkeypatch.setenv("GEMINI_API_KEY", "AIza-very-secret-0123456789")
+    acme = key_for(service)
+    made = submit(service, acme, api="gemini")
+    assert made.status_code == 202
+    answers = [made, service.get(f"/v1/videos/{made.json()['id']}", headers=acme), service.get("/metrics")]
+    answers.append(service.get("/v1/videos", headers=acme))
+    assert all("very-secret" not in a.text for a in answers)
+
+
+def test_revise_records_a_note_on_a_finished_section_when_mounted(service):
+    from c2v.service.revise import mount_revise
+
+    acme, globex = key_for(service), key_for(service, "globex")
+    assert service.post("/v1/videos/x/sections/1/revise", json={"note": "n"}, headers=acme).status_code == 404
+    mount_revise(service.app)
+    vid = submit(service, acme).json()["id"]
+    path = f"/v1/videos/{vid}/sections/2/revise"
+    assert service.post(path, json={"note": "bigger labels"}, headers=acme).status_code == 409  # not finished
+    videos.claim_queued(service.db, 1, "r")
+    sections = json.dumps([{"id": "1", "status": "ok"}, {"id": "2", "status": "ok"}])
+    videos.finish(
+        service.db, vid, videos.Outcome(status=VideoStatus.succeeded, video_path="/v.mp4", sections=sections)
+    )
+    assert service.post(path, json={"note": ""}, headers=acme).status_code == 422
+    assert service.post(path, json={"note": "bigger labels"}, headers=globex).status_code == 404
+    assert (
+        service.post(f"/v1/videos/{vid}/sections/9/revise", json={"note": "x"}, headers=acme).status_code
+        == 404
+    )
+    first = service.post(path, json={"note": "bigger labels"}, headers=acme)
+    second = service.post(path, json={"note": "slower reveal"}, headers=acme)
+    assert first.status_code == second.status_code == 202 and first.json()["status"] == "queued"
+    history = service.get(f"/v1/videos/{vid}/revisions", headers=acme).json()
+    assert [(r["section_id"], r["note"]) for r in history] == [("2", "bigger labels"), ("2", "slower reveal")]

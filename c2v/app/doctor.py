@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import click
@@ -39,14 +40,23 @@ from c2v.llm.settings import (
 )
 from c2v.review.fonts import scripts_available
 
-OK, FAIL, SKIP = "ok", "FAIL", "-"
+
+class CheckStatus(StrEnum):
+    """A row's verdict, as the table shows it."""
+
+    ok = "ok"
+    fail = "FAIL"
+    skip = "-"
+
+
+OK, FAIL, SKIP = CheckStatus.ok, CheckStatus.fail, CheckStatus.skip
 
 
 @dataclass
 class Row:
     component: str
     key: str
-    status: str  # OK, FAIL or SKIP
+    status: CheckStatus
     detail: str
     blocking: bool = False  # a failure here makes the exit code non-zero
 
@@ -215,7 +225,7 @@ def run_doctor(
     for row in rows:
         table.add_row(row.component, row.key, f"[{styles[row.status]}]{row.status}[/]", row.detail)
     console.print(table)
-    failed = [r.component for r in rows if r.blocking and r.status == FAIL]
+    failed = [r.component for r in rows if r.blocking and r.status is FAIL]
     if failed:
         console.print(f"not ready: {', '.join(failed)}")
         return 1

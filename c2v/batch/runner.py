@@ -37,6 +37,7 @@ from c2v.errors import C2VError, CaseFileError, OutputDirError, SectionsFailed, 
 from c2v.models import Manifest
 
 log = structlog.get_logger("c2v.batch.runner")
+_MARKS = {TopicState.ok: "✓", TopicState.partial: "◐"}
 
 
 def finished_manifest(case_root: Path, cfg: RunConfig) -> Manifest | None:
@@ -248,7 +249,7 @@ class BatchRunner:
         self._set(job, record)
         self._save()
         sections = f"{record.sections_ok}/{record.sections_total} sections"
-        mark = {"ok": "✓", "partial": "◐"}.get(status.value, "✗")
+        mark = _MARKS.get(status, "✗")
         line = f"{mark} {record.topic}: {status.value}, {sections}, {record.seconds:.0f} s"
         if error:
             line += f" - {error[:160]}"

@@ -9,6 +9,10 @@
       sections/<id>/history.json     attempts and their render outcomes
       sections/<id>/final.py         the code that rendered (frozen for `c2v render`)
       renders/<hash>/                render cache: result.json (+ video.mp4 when ok)
+
+Only this module knows the layout: everyone else reads and writes a case through
+:class:`CaseDir`, whose ``read_*`` methods return None for a record not written yet and
+raise :class:`c2v.errors.CaseFileError` for one that is there but unusable.
 """
 
 from __future__ import annotations
@@ -19,13 +23,19 @@ import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from c2v.core.fsio import write_bytes_atomic, write_model_atomic, write_text_atomic
-from c2v.errors import CaseBusyError, OutputDirError
+from c2v.errors import CaseBusyError, CaseFileError, OutputDirError
 from c2v.llm.base import CallTag, LLMReply
-from c2v.models import AttemptRecord, Manifest, RenderResult, RenderStatus, Strict
+from c2v.models import AttemptRecord, Manifest, RenderResult, RenderStatus, Storyboard, Strict
+
+_Record = TypeVar("_Record", bound=BaseModel)
+
+#: The name of the record every consumer of a case starts from (and a publication ends with).
+MANIFEST_FILE = "manifest.json"
 
 CACHEABLE = {
     RenderStatus.ok,
@@ -104,7 +114,7 @@ class CaseDir:
 
     @property
     def manifest(self) -> Path:
-        return self.root / "manifest.json"
+        return self.root / MANIFEST_FILE
 
     @property
     def video(self) -> Path:
@@ -128,6 +138,45 @@ class CaseDir:
 
     def rel(self, path: Path) -> str:
         return str(path.relative_to(self.root))
+
+    def path(self, relative: str) -> Path:
+        """A file a record names relative to the case (``manifest.video``, a section's video)."""
+        return self.root / relative
+
+    def resolved(self, relative: str) -> Path | None:
+        """``relative`` resolved through links, or None when it leads outside the case folder."""
+        root = self.root.resolve()
+        target = (root / relative).resolve()
+        return target if target.is_relative_to(root) else None
+
+    # -- records --------------------------------------------------------------------------
+    def is_started(self) -> bool:
+        """Planning has written something: the folder is a case, finished or not."""
+        return self.outline.is_file() or self.storyboard.is_file()
+
+    def read_manifest(self) -> Manifest | None:
+        """The last run's manifest; None before a run has finished (or given up)."""
+        return self._read(self.manifest, Manifest, "manifest")
+
+    def read_storyboard(self) -> Storyboard | None:
+        """The planned sections; None while the case is still being planned."""
+        return self._read(self.storyboard, Storyboard, "storyboard")
+
+    def _read(self, path: Path, model: type[_Record], what: str) -> _Record | None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise CaseFileError(path, path.name, f"cannot be read ({exc.strerror})") from None
+        except UnicodeDecodeError:
+            raise CaseFileError(path, path.name, f"is not a c2v {what} (not UTF-8 text)") from None
+        try:
+            return model.model_validate_json(text)
+        except ValidationError as exc:
+            raise CaseFileError(
+                path, path.name, f"is not a c2v {what} ({exc.error_count()} errors)"
+            ) from None
 
     # -- LLM call journal -----------------------------------------------------------------
     def call_key(self, tag: CallTag, inputs: object) -> str:
@@ -195,6 +244,18 @@ class CaseDir:
 
     def save_final(self, section_id: str, code: str) -> None:
         write_text_atomic(self.final_code(section_id), code)
+
+    def has_final(self, section_id: str) -> bool:
+        """The section rendered and its code is frozen."""
+        return self.final_code(section_id).is_file()
+
+    def frozen_code(self, board: Storyboard) -> dict[str, str]:
+        """The frozen code of every section of ``board`` that has it (what ``c2v render`` renders)."""
+        return {
+            s.id: self.final_code(s.id).read_text(encoding="utf-8")
+            for s in board.sections
+            if self.has_final(s.id)
+        }
 
     def load_history(self, section_id: str) -> list[AttemptRecord]:
         """The attempts a section went through, as its last generate run recorded them."""

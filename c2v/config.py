@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -14,7 +13,7 @@ from c2v.llm.settings import ProviderSettings
 from c2v.models import SandboxLimits, Strict
 from c2v.repair import RepairPolicy
 from cluster.pools import RenderPools
-from sandbox.base import SandboxKind
+from sandbox.base import SandboxChoice
 
 
 class RunConfig(Strict):
@@ -34,7 +33,7 @@ class RunConfig(Strict):
     preview_tier: Tier = Tier.l
     language: str | None = None  # detected from the topic when not given
     #: bwrap, docker, or auto (resolved at the CLI boundary; the driver resolves what is left once).
-    sandbox: SandboxKind | Literal["auto"] = "auto"
+    sandbox: SandboxChoice = SandboxChoice.auto
     limits: SandboxLimits = Field(default_factory=SandboxLimits)
     #: ``manim render --dry_run`` before each full render of new code; None: where it pays,
     #: at tiers above ``l`` (scripts/bench_detect.py: at ``l`` a dry run costs about 60% of a

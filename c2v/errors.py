@@ -8,6 +8,7 @@
     │   ├── UnknownTopicError      offline provider has no transcript for the topic
     │   └── OutputDirError         output directory missing, unwritable or unsafe
     ├── CaseBusyError              another run holds the case folder
+    ├── CaseFileError              a record of a case folder is unreadable or not what it should hold
     ├── MissingDependencyError     a system tool is absent (says how to install it)
     ├── LLMError                   a provider call failed (after its own retries)
     │   ├── TranscriptError        offline transcript lacks the reply for a call
@@ -49,6 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -78,6 +80,16 @@ class OutputDirError(UsageError, OSError):
 
 class CaseBusyError(C2VError, RuntimeError):
     pass
+
+
+class CaseFileError(C2VError, ValueError):
+    """``name`` (a file of the case at ``path``) exists but cannot be used: ``reason`` says why."""
+
+    def __init__(self, path: Path, name: str, reason: str) -> None:
+        super().__init__(f"{path} {reason}")
+        self.path = path
+        self.name = name
+        self.reason = reason
 
 
 class MissingDependencyError(C2VError, RuntimeError):

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import structlog
 
 from c2v.errors import ConfigError, SandboxUnavailable
 from c2v.models import Strict
-from sandbox.base import SandboxBackend, SandboxKind
+from sandbox.base import SandboxBackend, SandboxChoice, SandboxKind
 from sandbox.bwrap import BwrapBackend
 
 BACKENDS = tuple(kind.value for kind in SandboxKind)
-CHOICES = (*BACKENDS, "auto")
+CHOICES = (*BACKENDS, SandboxChoice.auto.value)
 
 log = structlog.get_logger("c2v.sandbox")
 
@@ -57,10 +55,10 @@ def backend_config(backend: SandboxBackend) -> BackendConfig:
     return BackendConfig(kind=kind)
 
 
-def resolve_config(name: str | SandboxKind | Literal["auto"]) -> BackendConfig:
+def resolve_config(name: str | SandboxChoice) -> BackendConfig:
     """Resolve ``auto`` (and the Docker settings of the environment) once, on the driver."""
-    if name == "auto":
-        return backend_config(resolve_backend("auto")[0])
+    if name == SandboxChoice.auto:
+        return backend_config(resolve_backend(SandboxChoice.auto)[0])
     return backend_config(make_backend(name))
 
 
@@ -69,7 +67,7 @@ def resolve_backend(name: str) -> tuple[SandboxBackend, str]:
 
     Raises SandboxUnavailable (with how to fix it) when the named backend cannot run here.
     """
-    if name == "auto":
+    if name == SandboxChoice.auto:
         docker_backend = make_backend("docker")
         reason = docker_backend.unavailable_reason()
         if reason is None:

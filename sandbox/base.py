@@ -27,6 +27,14 @@ class SandboxKind(StrEnum):
     docker = "docker"
 
 
+class SandboxChoice(StrEnum):
+    """What a user may ask for (``--sandbox``): a backend, or ``auto`` to pick one."""
+
+    auto = "auto"
+    docker = "docker"
+    bwrap = "bwrap"
+
+
 @dataclass(frozen=True)
 class ProcessOutcome:
     """How a sandboxed process ended, before any interpretation."""

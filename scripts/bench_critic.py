@@ -12,21 +12,22 @@ Without --case, `c2v generate` makes the demo case first (not timed).
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from bench_render import bench_request, case_topic, ensure_case, frozen_sections, timed_farm
 
+from c2v.case import CaseDir
 from c2v.core.tiers import Tier
+from c2v.models import ReviewChange
 from cluster.runtime import ensure_ray
 
 
 def flagged_section(case: Path, ids: list[str]) -> str:
-    manifest = json.loads((case / "manifest.json").read_text())
-    for rnd in manifest.get("feedback", []):
-        for review in rnd["sections"]:
-            if review["change"] != "none":
-                return str(review["id"])
+    manifest = CaseDir(case).read_manifest()
+    for rnd in manifest.feedback if manifest is not None else []:
+        for review in rnd.sections:
+            if review.change is not ReviewChange.none:
+                return review.id
     return ids[0]
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import ray
 
 from c2v.agents.coder import scene_name_for
+from c2v.case import CaseDir
 from c2v.core.slug import slugify
 from c2v.core.tiers import Orientation, Tier
 from c2v.models import RenderRequest, Storyboard
@@ -33,13 +34,21 @@ from sandbox.bwrap import BwrapBackend
 from sandbox.render import OUTPUT_NAME, prepare_workdir, render_scene
 
 
+def _storyboard(case: Path) -> Storyboard:
+    board = CaseDir(case).read_storyboard()
+    if board is None:
+        raise SystemExit(f"{case} has no storyboard: give a finished case folder")
+    return board
+
+
 def case_topic(case: Path) -> str:
-    return Storyboard.model_validate_json((case / "storyboard.json").read_text()).topic
+    return _storyboard(case).topic
 
 
 def frozen_sections(case: Path) -> list[tuple[str, str]]:
-    board = Storyboard.model_validate_json((case / "storyboard.json").read_text())
-    return [(s.id, (case / "sections" / s.id / "final.py").read_text()) for s in board.sections]
+    board = _storyboard(case)
+    frozen = CaseDir(case).frozen_code(board)
+    return [(s.id, frozen[s.id]) for s in board.sections]
 
 
 def ensure_case(topic: str, case: Path | None, *extra: str) -> Path:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bench_render import bench_request, case_topic, ensure_case, frozen_sections, plain_manim
 
-from c2v.app.cli import DEMO_TOPIC
+from c2v.app.generate import DEMO_TOPIC
 from c2v.core.tiers import Tier
 from c2v.models import RenderRequest
 from sandbox.backends import check_backend

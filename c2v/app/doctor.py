@@ -12,15 +12,19 @@ from __future__ import annotations
 import importlib
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
+import click
 from rich.console import Console
 from rich.table import Table
 
+from c2v.app.options import api_config_option
 from c2v.errors import C2VError, ConfigError
 from c2v.llm.offline import bundled_transcripts
 from c2v.llm.registry import make_llm
@@ -36,14 +40,23 @@ from c2v.llm.settings import (
 )
 from c2v.review.fonts import scripts_available
 
-OK, FAIL, SKIP = "ok", "FAIL", "-"
+
+class CheckStatus(StrEnum):
+    """A row's verdict, as the table shows it."""
+
+    ok = "ok"
+    fail = "FAIL"
+    skip = "-"
+
+
+OK, FAIL, SKIP = CheckStatus.ok, CheckStatus.fail, CheckStatus.skip
 
 
 @dataclass
 class Row:
     component: str
     key: str
-    status: str  # OK, FAIL or SKIP
+    status: CheckStatus
     detail: str
     blocking: bool = False  # a failure here makes the exit code non-zero
 
@@ -212,9 +225,31 @@ def run_doctor(
     for row in rows:
         table.add_row(row.component, row.key, f"[{styles[row.status]}]{row.status}[/]", row.detail)
     console.print(table)
-    failed = [r.component for r in rows if r.blocking and r.status == FAIL]
+    failed = [r.component for r in rows if r.blocking and r.status is FAIL]
     if failed:
         console.print(f"not ready: {', '.join(failed)}")
         return 1
     console.print(f"ready: `c2v generate TOPIC --api {selected}` can run here")
     return 0
+
+
+@click.command()
+@click.option("--api", "--API", "api", default="offline", show_default=True, help="The provider to check.")
+@api_config_option
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1, 120),
+    default=5.0,
+    show_default=True,
+    help="Seconds each provider endpoint may take to answer.",
+)
+@click.option("--ray-address", envvar="RAY_ADDRESS", default=None, help="Check joining this Ray cluster.")
+def doctor(api: str, api_config: Path | None, timeout: float, ray_address: str | None) -> None:
+    """Check providers (keys, endpoints) and the render toolchain; exit 1 if --api cannot work."""
+    code = run_doctor(api, api_config, timeout, ray_address, Console())
+    if code:
+        sys.exit(code)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(doctor)

@@ -17,166 +17,38 @@ starts or finishes, so ``c2v status`` shows a running batch's progress.
 
 from __future__ import annotations
 
-import json
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
-from pydantic import ValidationError
 
+from c2v.batch.publish import Publisher
 from c2v.batch.report import BatchReport, TopicRecord, TopicState, load_report, now_iso, write_report
 from c2v.case import CaseDir
 from c2v.config import RunConfig
 from c2v.core.logs import task_context
 from c2v.core.progress import BatchReporter, NullBatchReporter
-from c2v.core.slug import check_prefix, clean_topic, slugify
-from c2v.errors import C2VError, OutputDirError, SectionsFailed, UsageError, one_line
+from c2v.core.slug import slugify
+from c2v.errors import C2VError, CaseFileError, OutputDirError, SectionsFailed, one_line
 from c2v.models import Manifest
 
 log = structlog.get_logger("c2v.batch.runner")
-
-#: Keys a topic object of a topics file may name its topic by (c2v's and Code2Video's).
-_TOPIC_KEYS = ("topic", "knowledge_point")
-_UNSAFE_ID = re.compile(r"[^A-Za-z0-9._-]+")
+_MARKS = {TopicState.ok: "✓", TopicState.partial: "◐"}
 
 
-# --- the topics file ---------------------------------------------------------------------
-def load_topics(path: Path) -> list[str]:
-    """The topics of a topics file, in order.
-
-    Accepted: a JSON list of strings (MMMC's ``topics.json``, Code2Video's
-    ``long_video_topics_list.json``), a list of objects with a ``topic`` or
-    ``knowledge_point`` string, or an object whose ``topics`` is such a list.
-    """
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"topics file {path} does not exist") from None
-    except IsADirectoryError:
-        raise UsageError(f"topics file {path} is a directory") from None
-    except OSError as exc:
-        raise UsageError(f"cannot read topics file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"topics file {path} is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"topics file {path} is not valid JSON: {exc.msg} (line {exc.lineno})") from None
-    if isinstance(data, dict) and isinstance(data.get("topics"), list):
-        data = data["topics"]
-    if not isinstance(data, list):
-        raise UsageError(
-            f'topics file {path} must hold a JSON list of topics (strings, or objects with a "topic" field)'
-        )
-    topics: list[str] = []
-    for n, item in enumerate(data, start=1):
-        text = _topic_text(item)
-        if text is None:
-            raise UsageError(
-                f"topics file {path}: entry {n} is not a topic (want a string or an object with "
-                f'a "topic" string), got {json.dumps(item, ensure_ascii=False)[:80]}'
-            )
-        try:
-            topics.append(clean_topic(text))
-        except UsageError as exc:
-            raise UsageError(f"topics file {path}: entry {n}: {exc}") from None
-    if not topics:
-        raise UsageError(f"topics file {path} lists no topics")
-    return topics
-
-
-def _topic_text(item: object) -> str | None:
-    if isinstance(item, str):
-        return item
-    if isinstance(item, dict):
-        for key in _TOPIC_KEYS:
-            value = item.get(key)
-            if isinstance(value, str):
-                return value
-    return None
-
-
-def select_topics(topics: Sequence[str], max_concepts: int) -> list[str]:
-    """The first ``max_concepts`` topics; -1 (or any negative number) means all of them.
-
-    (Code2Video slices ``[:max_concepts]``, which drops the last topic for -1.)
-    Topics whose folder names coincide are run once, at their first position.
-    """
-    if max_concepts == 0:
-        raise UsageError("--max-concepts 0 selects no topic: give a positive number, or -1 for all")
-    chosen = list(topics) if max_concepts < 0 else list(topics[:max_concepts])
-    seen: set[str] = set()
-    unique = []
-    for topic in chosen:
-        slug = slugify(topic)
-        if slug not in seen:
-            seen.add(slug)
-            unique.append(topic)
-    return unique
-
-
-def default_batch_id(topics_file: Path, prefix: str) -> str:
-    """A stable batch id from the topics file's name and the folder prefix.
-
-    Only the file name counts, not its folder: ``ray job submit --working-dir`` runs the same
-    file from a fresh folder every time, and the id must not change with it.
-    """
-    stem = _UNSAFE_ID.sub("-", topics_file.stem).strip("-._") or "topics"
-    return check_batch_id(f"{prefix}-{stem}"[:80].rstrip("-._"))
-
-
-def check_batch_id(value: str) -> str:
-    try:
-        return check_prefix(value)
-    except UsageError:
-        raise UsageError(
-            f"batch id {value!r} is not allowed: use letters, digits, '.', '_' and '-' (at most 80)"
-        ) from None
-
-
-# --- publishing --------------------------------------------------------------------------
-class Publisher(Protocol):
-    """Where finished cases go (``--storage``): returns a link to the published video."""
-
-    @property
-    def url(self) -> str: ...
-
-    def publish(self, case_root: Path, slug: str) -> str | None: ...
-
-
-class StoragePublisher:
-    """:class:`Publisher` over :func:`c2v.storage.open_storage` (local folder or S3)."""
-
-    def __init__(self, url: str, endpoint_url: str | None, batch_id: str) -> None:
-        from c2v.storage import open_storage  # noqa: PLC0415 - boto3 loads only when publishing
-
-        self._url = url
-        self._batch = batch_id
-        self._storage = open_storage(url, endpoint_url)
-
-    @property
-    def url(self) -> str:
-        return self._url
-
-    def publish(self, case_root: Path, slug: str) -> str | None:
-        published = self._storage.publish_case(case_root, batch=self._batch, slug=slug)
-        link: str | None = published.video_url or published.location
-        return link
-
-
-# --- running -----------------------------------------------------------------------------
 def finished_manifest(case_root: Path, cfg: RunConfig) -> Manifest | None:
     """The case's manifest when it is a finished video of ``cfg``'s tier and orientation."""
-    try:
-        manifest = Manifest.model_validate_json((case_root / "manifest.json").read_text(encoding="utf-8"))
-    except (FileNotFoundError, NotADirectoryError, ValidationError):
+    case = CaseDir(case_root)
+    manifest = _read_manifest(case_root)
+    if manifest is None:
         return None
     done = (
         manifest.video is not None
-        and (case_root / manifest.video).is_file()
+        and case.path(manifest.video).is_file()
         and not manifest.missing_sections
         and manifest.tier is cfg.tier
         and manifest.orientation is cfg.orientation
@@ -377,7 +249,7 @@ class BatchRunner:
         self._set(job, record)
         self._save()
         sections = f"{record.sections_ok}/{record.sections_total} sections"
-        mark = {"ok": "✓", "partial": "◐"}.get(status.value, "✗")
+        mark = _MARKS.get(status, "✗")
         line = f"{mark} {record.topic}: {status.value}, {sections}, {record.seconds:.0f} s"
         if error:
             line += f" - {error[:160]}"
@@ -397,9 +269,10 @@ class BatchRunner:
 
 
 def _read_manifest(root: Path) -> Manifest | None:
+    """The case's manifest, or None when there is none or another version wrote it (run again)."""
     try:
-        return Manifest.model_validate_json((root / "manifest.json").read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValidationError):
+        return CaseDir(root).read_manifest()
+    except CaseFileError:
         return None
 
 

@@ -7,14 +7,20 @@ and on a copy of the output folder.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from c2v.batch.report import BatchReport, TopicRecord, TopicState, load_report, markdown_table, summary_line
-from c2v.errors import UsageError
-from c2v.models import AttemptRecord, Manifest, Storyboard
+from c2v.batch.report import (
+    BATCH_JSON,
+    BatchReport,
+    TopicRecord,
+    TopicState,
+    load_report,
+    markdown_table,
+    summary_line,
+)
+from c2v.case import CaseDir
+from c2v.errors import CaseFileError, UsageError
+from c2v.models import Manifest, SectionStatus, Storyboard
 
 
 def status_text(path: Path) -> str:
@@ -25,31 +31,31 @@ def status_text(path: Path) -> str:
     report = load_report(folder)
     if report is not None:
         return batch_text(folder, report)
-    if (folder / "manifest.json").is_file():
-        return case_text(folder, _manifest(folder))
-    if (folder / "storyboard.json").is_file() or (folder / "outline.json").is_file():
+    case = CaseDir(folder)
+    manifest = _manifest(case)
+    if manifest is not None:
+        return case_text(folder, manifest)
+    if case.is_started():
         return running_case_text(folder)
-    if (folder / "batch.json").is_file():
-        raise UsageError(f"{folder / 'batch.json'} is not a c2v batch record")
+    if (folder / BATCH_JSON).is_file():
+        raise UsageError(f"{folder / BATCH_JSON} is not a c2v batch record")
     raise UsageError(f"{path} is neither a c2v batch folder (batch.json) nor a case folder (manifest.json)")
 
 
 def raw_json(path: Path) -> str:
     """The batch's ``batch.json`` or the case's ``manifest.json``, as stored."""
     folder = path.parent if path.is_file() else path
-    for name in ("batch.json", "manifest.json"):
-        if (folder / name).is_file():
-            return (folder / name).read_text(encoding="utf-8")
+    for stored in (folder / BATCH_JSON, CaseDir(folder).manifest):
+        if stored.is_file():
+            return stored.read_text(encoding="utf-8")
     raise UsageError(f"{path} has no batch.json or manifest.json")
 
 
-def _manifest(folder: Path) -> Manifest:
+def _manifest(case: CaseDir) -> Manifest | None:
     try:
-        return Manifest.model_validate_json((folder / "manifest.json").read_text(encoding="utf-8"))
-    except ValidationError as exc:
-        raise UsageError(
-            f"{folder / 'manifest.json'} is not a c2v manifest ({exc.error_count()} errors)"
-        ) from None
+        return case.read_manifest()
+    except CaseFileError as exc:
+        raise UsageError(str(exc)) from None
 
 
 # --- a batch -----------------------------------------------------------------------------
@@ -74,27 +80,21 @@ def _live(case_root: Path, record: TopicRecord) -> TopicRecord:
 
 def _case_progress(case_root: Path) -> tuple[int, int, int]:
     """Sections planned, sections with frozen code, render attempts: from the case's files."""
-    board = _storyboard(case_root)
+    case = CaseDir(case_root)
+    board = _storyboard(case)
     if board is None:
         return 0, 0, 0
-    ok = sum(1 for s in board.sections if (case_root / "sections" / s.id / "final.py").is_file())
-    attempts = sum(len(_history(case_root, s.id)) for s in board.sections)
+    ok = sum(1 for s in board.sections if case.has_final(s.id))
+    attempts = sum(len(case.load_history(s.id)) for s in board.sections)
     return len(board.sections), ok, attempts
 
 
-def _storyboard(case_root: Path) -> Storyboard | None:
+def _storyboard(case: CaseDir) -> Storyboard | None:
+    """The storyboard, or None while there is none (or a half-upgraded case holds another)."""
     try:
-        return Storyboard.model_validate_json((case_root / "storyboard.json").read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValidationError):
+        return case.read_storyboard()
+    except CaseFileError:
         return None
-
-
-def _history(case_root: Path, section_id: str) -> list[AttemptRecord]:
-    try:
-        data = json.loads((case_root / "sections" / section_id / "history.json").read_text(encoding="utf-8"))
-        return [AttemptRecord.model_validate(item) for item in data]
-    except (FileNotFoundError, ValueError):
-        return []
 
 
 # --- a case ------------------------------------------------------------------------------
@@ -113,14 +113,14 @@ def case_text(root: Path, m: Manifest) -> str:
             f"| {s.id} | {_cell(s.title)} | {s.status.value} | {s.attempts} | {duration} "
             f"| {len(s.layout_issues)} |"
         )
-    ok = sum(1 for s in m.sections if s.status.value == "ok")
+    ok = sum(1 for s in m.sections if s.status is SectionStatus.ok)
     lines = [
         f"{m.topic} ({m.slug}): {ok}/{len(m.sections)} sections ok, {m.width}x{m.height}@{m.fps}, "
         f"{m.tokens.total} tokens",
         "",
         *rows,
         "",
-        f"video: {root / m.video}" if m.video else "video: (none)",
+        f"video: {CaseDir(root).path(m.video)}" if m.video else "video: (none)",
     ]
     if m.missing_sections:
         lines.append(f"missing: sections {', '.join(m.missing_sections)}")
@@ -136,13 +136,14 @@ def case_text(root: Path, m: Manifest) -> str:
 
 
 def running_case_text(root: Path) -> str:
-    board = _storyboard(root)
+    case = CaseDir(root)
+    board = _storyboard(case)
     if board is None:
         return f"{root.name}: planning (no storyboard yet)\n"
     rows = ["| section | title | status | attempts |", "|---|---|---|---:|"]
     for s in board.sections:
-        history = _history(root, s.id)
-        if (root / "sections" / s.id / "final.py").is_file():
+        history = case.load_history(s.id)
+        if case.has_final(s.id):
             state = "ok"
         elif history:
             state = f"repairing ({history[-1].status.value})"

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError
@@ -52,6 +51,16 @@ class ProviderKind(StrEnum):
     openai = "openai"  # openai SDK: OpenAI, Azure's /openai/v1/ endpoint, OpenAI-compatible servers
     azure = "azure"  # openai SDK's AzureOpenAI: endpoint + api-version + deployment
     anthropic = "anthropic"  # anthropic SDK: Anthropic, or AnthropicFoundry for Azure AI Foundry
+
+
+class EntryProvider(StrEnum):
+    """What an ``api_config.json`` entry may say it is (``provider``): a wire, or a compatible server."""
+
+    gemini = "gemini"
+    openai = "openai"
+    azure = "azure"
+    anthropic = "anthropic"
+    openai_compatible = "openai-compatible"
 
 
 @dataclass(frozen=True)
@@ -104,7 +113,7 @@ class EntryConfig(Strict):
     base_url: str | None = None
     api_version: str | None = None
     model: str | None = None
-    provider: Literal["gemini", "openai", "azure", "anthropic", "openai-compatible"] | None = None
+    provider: EntryProvider | None = None
     models: RoleModels = Field(default_factory=RoleModels)
     timeout_s: float | None = Field(default=None, gt=0)
     max_output_tokens: int | None = Field(default=None, gt=0)
@@ -279,7 +288,8 @@ def _is_foundry(url: str | None) -> bool:
 
 def _kind_of(name: str, entry: EntryConfig) -> ProviderKind:
     if entry.provider is not None:
-        return ProviderKind.openai if entry.provider == "openai-compatible" else ProviderKind(entry.provider)
+        compatible = entry.provider is EntryProvider.openai_compatible
+        return ProviderKind.openai if compatible else ProviderKind(entry.provider.value)
     if name in PRESETS:
         return PRESETS[name].kind
     if name.startswith(("gpt", "o1", "o3", "o4", "openai")):
@@ -347,7 +357,7 @@ def resolve_provider(
     base_url.take(own["BASE_URL"], f"env {prefix}_BASE_URL")
     version.take(own["API_VERSION"], f"env {prefix}_API_VERSION")
 
-    compatible = name == "openai-compatible" or entry.provider == "openai-compatible"
+    compatible = name == EntryProvider.openai_compatible or entry.provider is EntryProvider.openai_compatible
     if kind is ProviderKind.openai and not compatible:
         wants_azure = version.value is not None or (
             base_url.value is None and _set(env.get("AZURE_OPENAI_ENDPOINT")) is not None

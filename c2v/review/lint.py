@@ -9,7 +9,8 @@ and the animation after which the problem was on screen, so the Coder can act on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from c2v.models import IssueSeverity, LayoutIssue
 from c2v.review.fonts import missing_glyphs
@@ -25,11 +26,39 @@ PANEL_TOLERANCE = 0.15  # scene units an object may reach into a neighbouring pa
 MAX_ISSUES = 50
 
 
+class UnitKind(StrEnum):
+    """What the sandbox's layout recorder saw an object as (``c2v_record``)."""
+
+    text = "text"
+    formula = "formula"
+    shape = "shape"
+
+
+class UnitRole(StrEnum):
+    """The panel an object belongs to: the template names the lecture and title, the rest is area."""
+
+    lecture = "lecture"
+    heading = "title"  # (not `title`: str has a method of that name)
+    area = "area"
+    other = "other"  # a role this version does not know: no panel rule applies to it
+
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _member(enum: type[_E], raw: object, default: _E) -> _E:
+    """A recorded value as the enum's member; an unknown one (the report is data) as ``default``."""
+    try:
+        return enum(str(raw))
+    except ValueError:
+        return default
+
+
 @dataclass(frozen=True)
 class _Unit:
     id: int
-    kind: str
-    role: str
+    kind: UnitKind
+    role: UnitRole
     cls: str
     text: str
     line: int | None
@@ -42,7 +71,7 @@ class _Unit:
 
     @property
     def is_text(self) -> bool:
-        return self.kind in ("text", "formula")
+        return self.kind in (UnitKind.text, UnitKind.formula)
 
 
 def _area(b: Box) -> float:
@@ -62,8 +91,8 @@ def _parse_units(snapshot: dict[str, Any]) -> list[_Unit]:
         units.append(
             _Unit(
                 id=int(raw["id"]),
-                kind=str(raw.get("kind", "shape")),
-                role=str(raw.get("role", "area")),
+                kind=_member(UnitKind, raw.get("kind"), UnitKind.shape),
+                role=_member(UnitRole, raw.get("role", UnitRole.area), UnitRole.other),
                 cls=str(raw.get("cls", "?"))[:40],
                 text=str(raw.get("text", ""))[:60],
                 line=raw.get("line") if isinstance(raw.get("line"), int) else None,
@@ -131,7 +160,7 @@ def lint_layout(report: dict[str, Any], target_pixel_height: int | None = None) 
                         f"{u.name} is about {px:.0f} px tall; make it at least {MIN_TEXT_PX:.0f} px",
                         index,
                     )
-            if u.kind == "text" and (gaps := missing_glyphs(u.text)):
+            if u.kind is UnitKind.text and (gaps := missing_glyphs(u.text)):
                 shown = " ".join(gaps[:10])
                 add(
                     "missing_glyphs",
@@ -140,7 +169,7 @@ def lint_layout(report: dict[str, Any], target_pixel_height: int | None = None) 
                     f"{u.name} has characters no installed font can draw (they show as empty boxes): {shown}",
                     index,
                 )
-            if u.role == "lecture" and _reaches(b, grid.area, grid.portrait):
+            if u.role is UnitRole.lecture and _reaches(b, grid.area, grid.portrait):
                 add(
                     "lecture_overflow",
                     IssueSeverity.error,
@@ -148,7 +177,9 @@ def lint_layout(report: dict[str, Any], target_pixel_height: int | None = None) 
                     f"lecture line {u.name} runs into the animation area",
                     index,
                 )
-            if u.role == "area" and _intersection(b, grid.lecture) > PANEL_TOLERANCE * max(b.height, 0.01):
+            if u.role is UnitRole.area and _intersection(b, grid.lecture) > PANEL_TOLERANCE * max(
+                b.height, 0.01
+            ):
                 add(
                     "covers_lecture",
                     IssueSeverity.error,
@@ -159,7 +190,7 @@ def lint_layout(report: dict[str, Any], target_pixel_height: int | None = None) 
         texts = [u for u in units if u.is_text]
         for i, first in enumerate(texts):
             for second in texts[i + 1 :]:
-                if first.role == second.role == "lecture":
+                if first.role is second.role is UnitRole.lecture:
                     continue
                 shared = _intersection(first.box, second.box)
                 if shared > TEXT_OVERLAP * min(_area(first.box), _area(second.box)):
@@ -170,7 +201,7 @@ def lint_layout(report: dict[str, Any], target_pixel_height: int | None = None) 
                         f"{first.name} overlaps {second.name}",
                         index,
                     )
-        shapes = [u for u in units if not u.is_text and u.role == "area"]
+        shapes = [u for u in units if not u.is_text and u.role is UnitRole.area]
         for t in texts:
             for s in shapes:
                 share = _intersection(t.box, s.box) / max(_area(t.box), 1e-9)

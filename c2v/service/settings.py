@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError
 
 from c2v.errors import ConfigError, first_error
 from c2v.models import Strict
 from c2v.store.db import default_url
-from sandbox.base import SandboxKind
+from sandbox.base import SandboxChoice
 
 DATABASE_ENV = "C2V_DATABASE_URL"
 #: Environment knobs read by :meth:`ServiceSettings.from_env` (a RayService has no CLI).
@@ -36,7 +35,7 @@ class ServiceSettings(Strict):
     api_config: Path | None = None
     storage: str | None = None  # publish finished videos: a folder or s3://bucket/prefix
     s3_endpoint_url: str | None = None
-    sandbox: SandboxKind | Literal["auto"] = "auto"
+    sandbox: SandboxChoice = SandboxChoice.auto
     render_timeout: float = Field(default=180.0, gt=0)
     #: Videos rendering at once over the whole service; the rest wait in the store.
     max_in_flight: int = Field(default=2, ge=1, le=1000)

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from c2v.core.fsio import write_model_atomic
 from c2v.speech.audio import decode, write_wav
 from c2v.speech.base import SpeechClip, SpeechProvider, SpeechRequest, SpeechUsage
-from c2v.speech.settings import SpeechSettings
+from c2v.speech.settings import SpeechSettings, TTSKind
 
 CACHE_ENV = "C2V_SPEECH_CACHE"
 #: Bump when the stored audio format changes, so old clips are not reused.
@@ -69,7 +69,7 @@ class SpeechService:
 
     def _model(self, language: str) -> str:
         model = self.settings.model_for(language)
-        if self.settings.kind.value == "espeak":
+        if self.settings.kind is TTSKind.espeak:
             from c2v.speech.espeak import espeak_version  # noqa: PLC0415 - only espeak needs the binary
 
             return espeak_version()

@@ -14,13 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from pydantic import ValidationError
-
+from c2v.case import MANIFEST_FILE, CaseDir
 from c2v.core.fsio import write_model_atomic
-from c2v.errors import ConfigError, StorageError
+from c2v.errors import CaseFileError, ConfigError, StorageError
 from c2v.models import Manifest, Publication
 
-MANIFEST = "manifest.json"
+MANIFEST = MANIFEST_FILE
 _SECTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 _CONTENT_TYPES = {
     ".mp4": "video/mp4",
@@ -66,7 +65,7 @@ class CasePlan:
 
     @property
     def manifest_path(self) -> Path:
-        return self.root / MANIFEST
+        return CaseDir(self.root).manifest
 
 
 def check_component(value: str, what: str) -> str:
@@ -88,42 +87,39 @@ def check_component(value: str, what: str) -> str:
 
 def plan_case(case_root: Path) -> CasePlan:
     """Read the case's manifest and list the files it publishes; a missing file stops the publish."""
-    root = case_root.resolve()
-    manifest_path = root / MANIFEST
+    case = CaseDir(case_root.resolve())
+    root = case.root
     try:
-        manifest = Manifest.model_validate_json(manifest_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise StorageError(f"cannot publish {root}: it has no {MANIFEST} (the run did not finish)") from None
-    except OSError as exc:
-        raise StorageError(f"cannot publish {root}: cannot read {MANIFEST}: {exc.strerror}") from exc
-    except ValidationError as exc:
-        raise StorageError(
-            f"cannot publish {root}: {MANIFEST} is not a c2v manifest ({exc.error_count()} errors)"
-        ) from exc
+        manifest = case.read_manifest()
+    except CaseFileError as exc:
+        raise StorageError(f"cannot publish {root}: {exc.name} {exc.reason}") from exc
+    if manifest is None:
+        raise StorageError(f"cannot publish {root}: it has no {MANIFEST} (the run did not finish)")
 
     files: list[CaseFile] = []
     if manifest.video:
-        files.append(_case_file(root, "video.mp4", manifest.video))
-    files.append(_case_file(root, "storyboard.json", "storyboard.json"))
-    files.append(_case_file(root, "outline.json", "outline.json"))
+        files.append(_case_file(case, case.rel(case.video), manifest.video))
+    files.append(_case_file(case, case.rel(case.storyboard), case.rel(case.storyboard)))
+    files.append(_case_file(case, case.rel(case.outline), case.rel(case.outline)))
     for section in manifest.sections:
         if not section.video:
             continue
         if not _SECTION_ID.match(section.id):
             raise StorageError(f"cannot publish {root}: section id {section.id!r} is not a safe name")
-        files.append(_case_file(root, f"sections/{section.id}/video.mp4", section.video))
-        final = f"sections/{section.id}/final.py"
-        if (root / final).is_file():
-            files.append(_case_file(root, final, final))
+        # Published beside its frozen code, under the section's id (the case keeps it in its render cache).
+        files.append(_case_file(case, f"sections/{section.id}/video.mp4", section.video))
+        if case.has_final(section.id):
+            final = case.rel(case.final_code(section.id))
+            files.append(_case_file(case, final, final))
     return CasePlan(root=root, manifest=manifest, files=files)
 
 
-def _case_file(root: Path, name: str, relative: str) -> CaseFile:
-    source = (root / relative).resolve()
-    if not source.is_relative_to(root):
-        raise StorageError(f"cannot publish {root}: {relative!r} points outside the case folder")
+def _case_file(case: CaseDir, name: str, relative: str) -> CaseFile:
+    source = case.resolved(relative)
+    if source is None:
+        raise StorageError(f"cannot publish {case.root}: {relative!r} points outside the case folder")
     if not source.is_file():
-        raise StorageError(f"cannot publish {root}: {relative} is missing")
+        raise StorageError(f"cannot publish {case.root}: {relative} is missing")
     return CaseFile(name=name, source=source, content_type=content_type(name))
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Literal
+from enum import StrEnum
 
 from pydantic import Field, ValidationError
 
@@ -31,6 +31,19 @@ ENV_VARS: dict[str, tuple[str, int]] = {
 }
 
 
+class ChecksumMode(StrEnum):
+    sha256 = "sha256"
+    off = "off"
+
+
+class AddressingStyle(StrEnum):
+    """How bucket names reach the server (botocore's ``addressing_style``)."""
+
+    auto = "auto"
+    path = "path"
+    virtual = "virtual"
+
+
 class S3Options(Strict):
     #: Files this large or larger go up as multipart uploads (parts in parallel, resumable per part).
     multipart_threshold: int = Field(default=64 * MIB, gt=0)
@@ -45,11 +58,11 @@ class S3Options(Strict):
     backoff_s: float = Field(default=1.0, ge=0, le=60)
     #: ``sha256``: send x-amz-checksum-sha256 so the server rejects bytes damaged on the wire;
     #: ``off`` for old S3-compatible servers that reject checksum headers.
-    checksum: Literal["sha256", "off"] = "sha256"
+    checksum: ChecksumMode = ChecksumMode.sha256
     #: Compare the ETag with the local MD5 too (skipped for KMS or customer-key encryption).
     verify_etag: bool = True
     #: None: "path" for a custom endpoint (MinIO, Ceph, moto), boto3's "auto" for AWS.
-    addressing_style: Literal["auto", "path", "virtual"] | None = None
+    addressing_style: AddressingStyle | None = None
     connect_timeout_s: float = Field(default=10.0, gt=0)
     read_timeout_s: float = Field(default=60.0, gt=0)
 

@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
@@ -48,7 +48,7 @@ from c2v.storage.base import (
     published_manifest,
 )
 from c2v.storage.checksums import FileDigest, digest_bytes, digest_file
-from c2v.storage.options import S3Options
+from c2v.storage.options import AddressingStyle, ChecksumMode, S3Options
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -165,13 +165,13 @@ class S3Storage:
                     "AWS_SECRET_ACCESS_KEY, AWS_PROFILE or ~/.aws instead"
                 )
         style = self.options.addressing_style
-        client = self._client_with(endpoint_url, style or "auto")
+        client = self._client_with(endpoint_url, style or AddressingStyle.auto)
         if style is None and not _is_aws(client.meta.endpoint_url):
             # MinIO, Ceph and moto serve buckets as paths; virtual hosts need DNS they lack.
-            client = self._client_with(endpoint_url, "path")
+            client = self._client_with(endpoint_url, AddressingStyle.path)
         return client
 
-    def _client_with(self, endpoint_url: str | None, style: Literal["auto", "path", "virtual"]) -> S3Client:
+    def _client_with(self, endpoint_url: str | None, style: AddressingStyle) -> S3Client:
         config = Config(
             signature_version="s3v4",  # presigned URLs need SigV4
             # Only checksums we ask for: non-AWS endpoints reject the default CRC trailers.
@@ -180,7 +180,7 @@ class S3Storage:
             retries={"total_max_attempts": self.options.max_attempts, "mode": "standard"},
             connect_timeout=self.options.connect_timeout_s,
             read_timeout=self.options.read_timeout_s,
-            s3={"addressing_style": style},
+            s3={"addressing_style": style.value},
             user_agent_extra="c2v",
         )
         try:
@@ -274,7 +274,7 @@ class S3Storage:
         except OSError as exc:
             raise StorageError(f"cannot read {label}: {exc.strerror}") from exc
         extra: dict[str, Any] = {"ContentType": content_type, "Metadata": {"sha256": digest.sha256}}
-        if self.options.checksum == "sha256":
+        if self.options.checksum is ChecksumMode.sha256:
             extra["ChecksumAlgorithm"] = "SHA256"
         attempts = self.options.upload_attempts
         reason = ""  # the last failure, for the final error

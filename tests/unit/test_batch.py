@@ -20,8 +20,9 @@ from c2v.batch.report import (
     markdown,
     write_report,
 )
-from c2v.batch.runner import BatchRunner, default_batch_id, finished_manifest, load_topics, select_topics
+from c2v.batch.runner import BatchRunner, finished_manifest
 from c2v.batch.status import status_text
+from c2v.batch.topics import default_batch_id, load_topics, select_topics
 from c2v.case import CaseDir
 from c2v.config import RunConfig
 from c2v.core.fsio import write_model_atomic

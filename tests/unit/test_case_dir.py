@@ -106,3 +106,44 @@ def test_one_run_per_case_and_stale_partials_swept(tmp_path):
     assert not stale.exists()
     with pytest.raises(CaseBusyError, match="in use"):
         CaseDir.create(root).lock()
+
+
+def _board():
+    from c2v.models import Storyboard, StoryboardSection
+
+    sections = [
+        StoryboardSection(id=i, title=f"t{i}", lecture_lines=["a line"], animations=["x"]) for i in ("1", "2")
+    ]
+    return Storyboard(topic="T", sections=sections)
+
+
+def test_reads_say_none_before_a_record_exists_and_name_a_broken_one(tmp_path):
+    from c2v.errors import CaseFileError
+
+    case = CaseDir.create(tmp_path / "c")
+    assert case.read_manifest() is None and case.read_storyboard() is None
+    assert not case.is_started()
+    write_text_atomic(case.storyboard, _board().model_dump_json())
+    assert case.is_started()
+    assert [s.id for s in case.read_storyboard().sections] == ["1", "2"]
+    write_text_atomic(case.manifest, '{"topic": "T"}')
+    with pytest.raises(CaseFileError, match=r"manifest.json is not a c2v manifest \(\d+ errors\)") as info:
+        case.read_manifest()
+    assert info.value.name == "manifest.json" and info.value.path == case.manifest
+    assert CaseDir(tmp_path / "c" / "storyboard.json").read_manifest() is None  # a file, not a folder
+
+
+def test_frozen_code_lists_only_sections_that_rendered(tmp_path):
+    case = CaseDir.create(tmp_path / "c")
+    case.save_final("2", "print(2)\n")
+    assert not case.has_final("1") and case.has_final("2")
+    assert case.frozen_code(_board()) == {"2": "print(2)\n"}
+
+
+def test_a_named_file_outside_the_case_is_refused(tmp_path):
+    case = CaseDir.create(tmp_path / "c")
+    assert case.path("renders/k/video.mp4") == case.root / "renders" / "k" / "video.mp4"
+    assert case.resolved("renders/k/video.mp4") == (case.root / "renders/k/video.mp4").resolve()
+    assert case.resolved("../other/video.mp4") is None
+    (case.root / "link").symlink_to(tmp_path)
+    assert case.resolved("link/x.mp4") is None

@@ -77,3 +77,24 @@ def test_help_lists_code2video_spellings(c2v):
         "--landscape",
     ):
         assert flag in proc.stdout, flag
+
+
+def test_render_of_a_case_with_a_broken_storyboard_is_a_usage_error(c2v, tmp_path):
+    case = tmp_path / "out" / "c2v" / "t"
+    case.mkdir(parents=True)
+    (case / "storyboard.json").write_text('{"sections": 3}', encoding="utf-8")
+    proc = c2v("render", str(case))
+    lines = assert_one_clean_line(proc, 2)
+    assert len(lines) == 1 and "storyboard.json is not a c2v storyboard" in lines[0]
+
+
+def test_every_command_family_registers_its_commands():
+    import click
+
+    from c2v.app import cli
+
+    assert sorted(cli.cli.commands) == ["batch", "demo", "doctor", "generate", "render", "status", "submit"]
+    group = click.Group()
+    for add_family in cli.FAMILIES:
+        add_family(group)
+    assert sorted(group.commands) == sorted(cli.cli.commands), "FAMILIES is the one list of commands"

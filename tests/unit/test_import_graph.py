@@ -74,3 +74,16 @@ def test_every_import_points_down_the_layers():
         if _layer(b) > _layer(a)
     ]
     assert not upward, "\n".join(upward)
+
+
+def test_the_readme_draws_these_layers_in_this_order():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    drawing = text.split("## Architecture", 1)[1].split("```", 2)[1]
+    drawn = [line.split()[0] for line in drawing.splitlines() if line and not line[0].isspace()]
+    assert drawn == [name for name, _ in reversed(LAYERS)], "README's architecture drawing is out of date"
+    for _, prefixes in LAYERS:
+        for prefix in prefixes:
+            path = prefix.replace(".", "/").removesuffix("/__init__")
+            shown = (path + "/") if (ROOT / path).is_dir() else f"{path}.py"
+            if not prefix.endswith("__init__"):
+                assert shown in drawing, f"{shown} is in LAYERS but not in the README's drawing"

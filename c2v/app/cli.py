@@ -27,6 +27,7 @@ from c2v.llm.offline import find_transcript
 from c2v.llm.settings import CONFIG_ENV, ProviderKind, require_usable, resolve_provider
 from c2v.models import Manifest, SandboxLimits, Storyboard
 from c2v.repair import RepairPolicy
+from c2v.speech import TTSKind, resolve_speech
 
 DEMO_TOPIC = "Binary search"
 
@@ -91,6 +92,14 @@ _API_CONFIG_OPTION = click.option(
     default=None,
     help="Code2Video's api_config.json (default: ./api_config.json if present).",
 )
+
+
+_NARRATION_OPTIONS = [
+    click.option("--tts", type=click.Choice([k.value for k in TTSKind]), default="espeak", show_default=True,
+                 help="Speech provider for the narration (espeak is offline)."),
+    click.option("--no-narration", is_flag=True, help="A silent video: no speech, no subtitles."),
+    click.option("--burn-subtitles", is_flag=True, help="Draw subtitles into the picture (muted shorts)."),
+]  # fmt: skip
 
 
 def _generate_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -158,6 +167,7 @@ def _generate_options(func: Callable[..., Any]) -> Callable[..., Any]:
             default=None,
             help="Language of lecture lines and labels; detected from the topic if omitted.",
         ),
+        *_NARRATION_OPTIONS,
     ]
     for option in reversed(options):
         func = option(func)
@@ -448,6 +458,8 @@ def _config(topic: str, **opts: Any) -> RunConfig:
             limits=SandboxLimits(wall_s=opts["render_timeout"]),
             ray_address=opts["ray_address"],
             render_pools=opts.get("render_pools"),
+            tts=None if opts.get("no_narration") else TTSKind(opts.get("tts") or "espeak"),
+            burn_subtitles=opts.get("burn_subtitles", False),
         )
     except ValidationError as exc:
         first = first_error(exc)
@@ -488,6 +500,8 @@ def _run_generate(topic: str, **opts: Any) -> None:
 
     cfg = _config(topic, **opts)
     cfg = cfg.model_copy(update={"llm": resolve_provider(cfg.api, opts.get("api_config"))})
+    if cfg.tts is not None:  # a speech provider without its key fails here, before any work
+        cfg = cfg.model_copy(update={"speech": resolve_speech(cfg.tts.value, opts.get("api_config"))})
     cfg = _prepare(cfg, opts["log_json"])
     case = case_dir_for(cfg)
     reporter = _reporter(opts["log_json"])

@@ -24,6 +24,7 @@ from c2v.llm.base import CallTag
 from c2v.models import (
     AttemptKind,
     AttemptRecord,
+    NarrationSegment,
     RenderRequest,
     RenderResult,
     RenderStatus,
@@ -90,6 +91,7 @@ class SectionRunner:
         self.runs: list[SectionRun] = []
         self.total = 0
         self.fmt: VideoFormat | None = None  # the tier sections render at now
+        self.segments: dict[str, list[NarrationSegment]] = {}  # spoken segments by section id
 
     # -- what the critic loop uses ------------------------------------------------------------
     def ask(
@@ -198,6 +200,7 @@ class SectionRunner:
             limits=self.ctx.limits,
             batch_id=self.ctx.batch_id,
             attempt=len(run.history) + 1,
+            segments=self.segments.get(run.id, []),
         )
 
     def _on_render(

@@ -108,7 +108,18 @@ def demo(args: argparse.Namespace) -> None:
     for label, extra in (("silent", ["--no-narration"]), ("narrated", [])):
         with tempfile.TemporaryDirectory(prefix="c2v-bench-demo-") as tmp:
             env = dict(os.environ, C2V_SPEECH_CACHE=str(Path(tmp) / "speech"))
-            cmd = [sys.executable, "-m", "c2v", "generate", args.topic, "-o", tmp, "--tier", "l", *extra]
+            cmd = [
+                sys.executable,
+                "-m",
+                "c2v",
+                "generate",
+                args.topic,
+                "-o",
+                tmp,
+                "--video-quality",
+                "l",
+                *extra,
+            ]
             t0 = time.perf_counter()
             done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
             elapsed = time.perf_counter() - t0

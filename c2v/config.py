@@ -12,6 +12,7 @@ from c2v.core.tiers import Orientation, Tier
 from c2v.llm.settings import ProviderSettings
 from c2v.models import SandboxLimits, Strict
 from c2v.repair import RepairPolicy
+from c2v.speech import SpeechSettings, TTSKind
 from cluster.pools import RenderPools
 from sandbox.base import SandboxChoice
 
@@ -45,6 +46,11 @@ class RunConfig(Strict):
     render_pools: Path | None = Field(default=None, validate_default=True)
     #: Id of the batch this run belongs to; bound to every worker log line of the run.
     batch_id: str = ""
+    #: Narration: the speech provider (``--tts``; None: a silent video), its settings when
+    #: resolved at the CLI boundary, and subtitles burned into the picture (portrait shorts).
+    tts: TTSKind | None = None
+    speech: SpeechSettings | None = None
+    burn_subtitles: bool = False
 
     def dry_run_at(self, tier: Tier) -> bool:
         """Whether sections rendering at ``tier`` get a dry run first."""

@@ -6,13 +6,14 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from c2v.core.tiers import Orientation, Tier
 
 MAX_LECTURE_LINES = 5
 MAX_LINE_WORDS = 12  # Code2Video asks for ~10 words; two words of slack before we reject
 MAX_LINE_CJK_CHARS = 24  # the prompt asks for 20 characters; the same slack
+MAX_NARRATION_CHARS = 400  # one or two spoken sentences per lecture line
 _SECTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 
 
@@ -76,6 +77,9 @@ class StoryboardSection(Strict):
     title: str = Field(min_length=1, max_length=120)
     lecture_lines: list[str] = Field(min_length=1, max_length=MAX_LECTURE_LINES)
     animations: list[str] = Field(min_length=1)
+    #: What the narrator says while each lecture line is highlighted (one entry per line);
+    #: empty in storyboards written before narration existed: such a section is silent.
+    narration: list[Annotated[str, Field(max_length=MAX_NARRATION_CHARS)]] = Field(default_factory=list)
 
     @field_validator("lecture_lines")
     @classmethod
@@ -84,6 +88,15 @@ class StoryboardSection(Strict):
             if reason := line_too_long(line):
                 raise ValueError(reason)
         return lines
+
+    @model_validator(mode="after")
+    def _narration_per_line(self) -> StoryboardSection:
+        if self.narration and len(self.narration) != len(self.lecture_lines):
+            raise ValueError(
+                f"section {self.id}: {len(self.narration)} narration entries for "
+                f"{len(self.lecture_lines)} lecture lines (one per line)"
+            )
+        return self
 
 
 class Storyboard(Strict):
@@ -148,6 +161,21 @@ class SandboxLimits(Strict):
     cpus: float = Field(default=1.0, gt=0)
 
 
+class NarrationSegment(Strict):
+    """One spoken segment of a section: a WAV on the host, its length and content hash."""
+
+    key: str
+    path: str
+    duration_s: float = Field(ge=0)
+
+
+class SpokenAt(Strict):
+    """When the scene started segment ``index`` (seconds into the section's video)."""
+
+    index: int = Field(ge=0)
+    t: float = Field(ge=0)
+
+
 class RenderRequest(Strict):
     """One section's scene, to be rendered in a sandbox."""
 
@@ -164,6 +192,8 @@ class RenderRequest(Strict):
     #: Log ids only (bound to the render task's log lines), never part of the render key.
     batch_id: str = ""
     attempt: int = Field(default=0, ge=0)
+    #: Spoken segments, one per lecture line, copied into the work dir (part of the render key).
+    segments: list[NarrationSegment] = Field(default_factory=list)
 
 
 class IssueSeverity(StrEnum):
@@ -199,6 +229,7 @@ class RenderResult(Strict):
     layout_issues: list[LayoutIssue] = Field(default_factory=list)
     layout_recorded: bool = False
     keyframe_times: list[float] = Field(default_factory=list)  # end of each animation, seconds
+    spoken: list[SpokenAt] = Field(default_factory=list)  # highlight_lecture's record of speech starts
 
 
 # --- pre-render check ------------------------------------------------------------------
@@ -250,6 +281,17 @@ class TokenUsage(Strict):
 
     def __add__(self, other: TokenUsage) -> TokenUsage:
         return TokenUsage(input=self.input + other.input, output=self.output + other.output)
+
+
+class SpeechUsage(Strict):
+    """What speech cost in a run, for the manifest next to the LLM tokens."""
+
+    calls: int = 0  # provider calls made (cache misses)
+    cached: int = 0  # clips served from the cache
+    characters: int = 0  # characters sent to the provider (cache misses only)
+    audio_s: float = 0.0  # seconds of audio synthesised (cache misses only)
+    cost_usd: float = 0.0
+    voices: list[str] = Field(default_factory=list)  # every voice that spoke, cached or not
 
 
 class TokenTotals(Strict):
@@ -356,13 +398,14 @@ class SectionRecord(Strict):
 class Timings(Strict):
     """Seconds: wall-clock stages, which never add up to more than ``total``, and task sums.
 
-    The stages run one after another: ``plan``, ``sections`` (coding and rendering every
+    The stages run one after another: ``plan``, ``speech``, ``sections`` (coding and rendering every
     section with its repairs; the two interleave), ``critic`` (all feedback rounds),
     ``final_tier`` (the frozen code at the final tier) and ``stitch``. The ``*_task_s`` fields
     sum the seconds of tasks that ran side by side, so they may exceed the total.
     """
 
     plan: float = 0.0
+    speech: float = 0.0  # narration synthesised on the host (zero when every clip was cached)
     sections: float = 0.0
     critic: float = 0.0
     final_tier: float = 0.0
@@ -435,6 +478,10 @@ class Manifest(Strict):
     this_run: RunCounters
     video: str | None
     video_duration_s: float | None = None
+    #: Narration: provider calls, cached clips, characters and cost (None: no narration).
+    speech: SpeechUsage | None = None
+    #: ``video.srt`` and ``video.vtt`` beside the video, when it speaks.
+    subtitles: list[str] = Field(default_factory=list)
     manim_version: str
     c2v_version: str
     created_at: str

@@ -87,12 +87,13 @@ def outline_reply(topic: str, n: int) -> str:
     return _json({"topic": topic, "sections": sections})
 
 
-def storyboard_reply(topic: str, n: int) -> str:
+def storyboard_reply(topic: str, n: int, narration: bool = False) -> str:
     sections = [
         {
             "id": str(i),
             "title": f"Part {i}",
             "lecture_lines": [f"Line of part {i}"],
+            **({"narration": [f"This is what part {i} says."]} if narration else {}),
             "animations": ["Show it"],
         }
         for i in range(1, n + 1)

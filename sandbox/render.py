@@ -12,6 +12,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import shutil
 import stat
 import tempfile
 import time
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from c2v.core.tiers import video_format
 from c2v.media.probe import probe_video
-from c2v.models import LayoutIssue, RenderRequest, RenderResult, RenderStatus
+from c2v.models import LayoutIssue, RenderRequest, RenderResult, RenderStatus, SpokenAt
 from c2v.review.lint import lint_layout
 from sandbox.base import INSIDE_WORKDIR, SandboxBackend
 from sandbox.classify import classify
@@ -32,6 +33,9 @@ OUTPUT_NAME = "section"
 MAX_VIDEO_BYTES = 2 * 1024**3
 MAX_LAYOUT_BYTES = 8 * 1024**2
 LAYOUT_NAME = "layout.json"
+#: Spoken segments in the work dir: WAVs under ``narration/``, listed in ``segments.json``.
+NARRATION_DIR = "narration"
+SEGMENTS_NAME = "segments.json"
 #: Environment of the scene process: nothing from the host is passed through.
 SCENE_ENV = {
     "HOME": INSIDE_WORKDIR,
@@ -86,6 +90,7 @@ def render_key(request: RenderRequest) -> str:
         request.orientation.value,
         request.limits.model_dump_json(),
         *(["dry_run"] if request.dry_run else []),
+        *(f"speech:{seg.key}" for seg in request.segments),
     ):
         h.update(part.encode("utf-8"))
         h.update(b"\0")
@@ -99,6 +104,14 @@ def prepare_workdir(work: Path, request: RenderRequest) -> None:
     (work / "manim.cfg").write_text(fmt.manim_cfg(), encoding="utf-8")
     for name in RUNTIME_FILES:
         (work / name).write_bytes((_runtime_dir() / name).read_bytes())
+    if request.segments:
+        (work / NARRATION_DIR).mkdir(exist_ok=True)
+        listing = []
+        for i, seg in enumerate(request.segments):
+            name = f"{NARRATION_DIR}/{i}.wav"
+            shutil.copyfile(seg.path, work / name)
+            listing.append({"file": name, "duration_s": seg.duration_s})
+        (work / SEGMENTS_NAME).write_text(json.dumps(listing), encoding="utf-8")
 
 
 def manim_argv(request: RenderRequest, python: str) -> list[str]:
@@ -149,8 +162,22 @@ def _read_no_follow(path: Path, limit: int = MAX_VIDEO_BYTES) -> bytes:
         return fh.read(limit + 1)
 
 
-def _read_layout(work: Path, pixel_height: int) -> tuple[list[LayoutIssue], list[float]] | None:
-    """Lint the scene's layout record and list its keyframe times; None when unusable."""
+Layout = tuple[list[LayoutIssue], list[float], list[SpokenAt]]
+
+
+def _spoken(record: dict[str, object], segments: int) -> list[SpokenAt]:
+    """Speech starts the template recorded, one per segment it knows of."""
+    found: dict[int, SpokenAt] = {}
+    entries = record.get("speech", [])
+    for entry in entries if isinstance(entries, list) else []:
+        at = SpokenAt.model_validate(entry)
+        if at.index < segments:
+            found.setdefault(at.index, at)
+    return sorted(found.values(), key=lambda a: a.index)
+
+
+def _read_layout(work: Path, pixel_height: int, segments: int = 0) -> Layout | None:
+    """Lint the scene's layout record, list its keyframe and speech times; None when unusable."""
     path = work / LAYOUT_NAME
     try:
         raw = _read_no_follow(path, MAX_LAYOUT_BYTES)
@@ -164,7 +191,7 @@ def _read_layout(work: Path, pixel_height: int) -> tuple[list[LayoutIssue], list
         if not any(snap.get("units") for snap in snapshots):
             return None  # nothing was on screen to record: the lint saw nothing
         times = sorted({round(float(snap["t"]), 3) for snap in snapshots if "t" in snap})
-        return lint_layout(record, pixel_height), times
+        return lint_layout(record, pixel_height), times, _spoken(record, segments)
     except (ValueError, KeyError, TypeError):
         return None
 
@@ -192,7 +219,8 @@ def render_scene(
         verdict = classify(outcome, video_ok)
         if verdict.status is not RenderStatus.ok:
             data = None
-        layout = _read_layout(work, fmt.height) if verdict.status is RenderStatus.ok else None
+        ok = verdict.status is RenderStatus.ok
+        layout = _read_layout(work, fmt.height, len(request.segments)) if ok else None
     result = RenderResult(
         status=verdict.status,
         section_id=request.section_id,
@@ -209,5 +237,6 @@ def render_scene(
         layout_issues=layout[0] if layout else [],
         layout_recorded=layout is not None,
         keyframe_times=layout[1] if layout else [],
+        spoken=layout[2] if layout else [],
     )
     return RenderOutput(result=result, video=data)

@@ -12,6 +12,7 @@ from c2v.case import CaseDir
 from c2v.errors import CaseFileError, UsageError
 from c2v.llm.settings import resolve_provider
 from c2v.models import Manifest, SectionStatus
+from c2v.speech import resolve_speech
 
 DEMO_TOPIC = "Binary search"
 
@@ -96,6 +97,8 @@ def run_generate(topic: str, **opts: Any) -> None:
 
     cfg = run_config(topic, **opts)
     cfg = cfg.model_copy(update={"llm": resolve_provider(cfg.api, opts.get("api_config"))})
+    if cfg.tts is not None:  # a speech provider without its key fails here, before any work
+        cfg = cfg.model_copy(update={"speech": resolve_speech(cfg.tts.value, opts.get("api_config"))})
     cfg = prepare(cfg, opts["log_json"])
     case = case_dir_for(cfg)
     reporter = topic_reporter(opts["log_json"])

@@ -24,6 +24,7 @@ from c2v.llm.offline import find_transcript
 from c2v.llm.settings import CONFIG_ENV, ProviderKind, require_usable
 from c2v.models import SandboxLimits
 from c2v.repair import RepairPolicy
+from c2v.speech import TTSKind
 from sandbox.base import SandboxChoice
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -107,6 +108,14 @@ api_config_option = click.option(
 )
 
 
+NARRATION_OPTIONS = [
+    click.option("--tts", type=click.Choice([k.value for k in TTSKind]), default="espeak", show_default=True,
+                 help="Speech provider for the narration (espeak is offline)."),
+    click.option("--no-narration", is_flag=True, help="A silent video: no speech, no subtitles."),
+    click.option("--burn-subtitles", is_flag=True, help="Draw subtitles into the picture (muted shorts)."),
+]  # fmt: skip
+
+
 def generate_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options of every command that asks a model: provider, output folder, repair, critic."""
     return _apply(
@@ -178,6 +187,7 @@ def generate_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 default=None,
                 help="Language of lecture lines and labels; detected from the topic if omitted.",
             ),
+            *NARRATION_OPTIONS,
         ],
         func,
     )
@@ -206,6 +216,8 @@ def run_config(topic: str, **opts: Any) -> RunConfig:
             dry_run=opts.get("dry_run"),
             ray_address=opts["ray_address"],
             render_pools=opts.get("render_pools"),
+            tts=None if opts.get("no_narration") else TTSKind(opts.get("tts") or "espeak"),
+            burn_subtitles=opts.get("burn_subtitles", False),
         )
     except ValidationError as exc:
         first = first_error(exc)

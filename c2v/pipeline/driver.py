@@ -13,6 +13,9 @@ final tier renders every frozen section in parallel; then stitch.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import structlog
 
 from c2v.case import CaseDir
@@ -21,11 +24,12 @@ from c2v.core.fsio import write_model_atomic
 from c2v.core.language import detect_language
 from c2v.core.progress import NullReporter, Reporter
 from c2v.core.slug import slugify
-from c2v.core.tiers import video_format
+from c2v.core.tiers import Orientation, video_format
 from c2v.errors import SectionsFailed
 from c2v.llm.base import CallTag
 from c2v.llm.registry import canonical_provider
 from c2v.media.probe import probe_video
+from c2v.media.soundtrack import Soundtrack, stitch_with_sound
 from c2v.media.stitch import stitch
 from c2v.models import (
     FeedbackRound,
@@ -35,14 +39,17 @@ from c2v.models import (
     RunCounters,
     SectionStatus,
     Storyboard,
+    StoryboardSection,
 )
 from c2v.pipeline.critic_loop import CriticLoop
 from c2v.pipeline.executor import AgentCall, AgentSetup, Executor, Role
 from c2v.pipeline.journal import Journal
 from c2v.pipeline.loop import EventLoop
 from c2v.pipeline.manifest import RunFacts, StageClock, build_manifest
+from c2v.pipeline.narration import Narration
 from c2v.pipeline.render_cache import RenderCache, backend_identity
 from c2v.pipeline.sections import RunContext, SectionRun, SectionRunner
+from c2v.subtitles import LANDSCAPE_CELLS, PORTRAIT_CELLS
 
 log = structlog.get_logger("c2v.pipeline")
 
@@ -75,6 +82,8 @@ class Pipeline:
         self.normalised: list[str] = []
         self._executor = executor
         self._clock = StageClock()
+        self.narration = Narration.of(cfg.tts, cfg.speech, self.language)
+        self.soundtrack: Soundtrack | None = None
 
     def _wire(self) -> SectionRunner:
         self.case.lock()
@@ -107,6 +116,7 @@ class Pipeline:
         self.report.stage("planning")
         with self._clock.stage("plan"):
             board = self._plan()
+        self._narrate(board.sections)
         with self._clock.stage("sections"):
             self._executor.scale_coders(min(self.cfg.coder_actors, max(1, len(board.sections))))
             sections.start(board.sections, self.preview_fmt)
@@ -137,6 +147,7 @@ class Pipeline:
         sections.adopt(runs, len(storyboard.sections))
         # The frozen code was paid for by earlier runs: the manifest keeps counting those calls.
         self.journal.adopt_all()
+        self._narrate([r.board for r in runs])
         with self._clock.stage("final_tier"):
             sections.render_frozen(runs, self.final_fmt)
         return self._conclude(storyboard_missing=missing)
@@ -179,6 +190,29 @@ class Pipeline:
             on_storyboard,
         )
 
+    def _narrate(self, sections: list[StoryboardSection]) -> None:
+        """Speak every section before it renders: the segments go with its render requests."""
+        if self.narration is None:
+            return
+        self.report.stage("speech")
+        with self._clock.stage("speech"):
+            self.sections.segments = self.narration.prepare(sections)
+
+    def _stitch(self, runs: list[SectionRun]) -> None:
+        if self.narration is None:
+            stitch([self.case.render_video(r.final_key) for r in runs if r.final_key], self.case.video)
+            return
+        sounds = [
+            self.narration.sound_of(r.id, self.case.render_video(r.final_key), r.result)
+            for r in runs
+            if r.final_key
+        ]
+        cells = PORTRAIT_CELLS if self.final_fmt.orientation is Orientation.portrait else LANDSCAPE_CELLS
+        with tempfile.TemporaryDirectory(prefix=".soundtrack-", dir=self.case.root) as work:
+            self.soundtrack = stitch_with_sound(
+                sounds, self.case.video, Path(work), self.language, cells, burn=self.cfg.burn_subtitles
+            )
+
     # -- finishing ------------------------------------------------------------------------
     def _conclude(self, storyboard_missing: list[str] | None = None) -> Manifest:
         runs = self.sections.runs
@@ -201,7 +235,7 @@ class Pipeline:
         if good:
             self.report.stage("stitching")
             with self._clock.stage("stitch"):
-                stitch(good, self.case.video)
+                self._stitch(runs)
             info = probe_video(self.case.video)
             duration = info.duration_s if info else None
             video = self.case.rel(self.case.video)
@@ -227,5 +261,8 @@ class Pipeline:
             normalised=self.normalised,
         )
         manifest = build_manifest(self.case, facts)
+        if self.narration is not None:
+            subtitles = [self.case.rel(p) for p in self.soundtrack.subtitles] if self.soundtrack else []
+            manifest = manifest.model_copy(update={"speech": self.narration.usage, "subtitles": subtitles})
         write_model_atomic(self.case.manifest, manifest)
         return manifest

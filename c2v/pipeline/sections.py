@@ -30,6 +30,7 @@ from c2v.models import (
     AttemptKind,
     AttemptRecord,
     CodeRewrite,
+    NarrationSegment,
     RenderRequest,
     RenderResult,
     RenderStatus,
@@ -100,6 +101,7 @@ class SectionRunner:
         self.runs: list[SectionRun] = []
         self.total = 0
         self.fmt: VideoFormat | None = None  # the tier sections render at now
+        self.segments: dict[str, list[NarrationSegment]] = {}  # spoken segments by section id
 
     # -- what the critic loop uses ------------------------------------------------------------
     def ask(
@@ -240,6 +242,7 @@ class SectionRunner:
             limits=self.ctx.limits,
             batch_id=self.ctx.batch_id,
             attempt=len(run.history) + 1,
+            segments=self.segments.get(run.id, []),
         )
 
     def _on_result(

@@ -10,7 +10,8 @@ Public API::
 and :mod:`c2v.speech.audio` for silence, track layout, AAC and muxing.
 """
 
-from c2v.speech.base import SpeechClip, SpeechProvider, SpeechRequest, SpeechUsage
+from c2v.models import SpeechUsage
+from c2v.speech.base import SpeechClip, SpeechProvider, SpeechRequest
 from c2v.speech.cache import SpeechService, default_cache_dir
 from c2v.speech.registry import make_provider, make_service
 from c2v.speech.settings import SpeechSettings, TTSKind, resolve_speech

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from pydantic import Field
 
-from c2v.models import Strict
+from c2v.models import SpeechUsage, Strict
 
 
 class SpeechRequest(Strict):
@@ -52,20 +52,14 @@ class SpeechClip(Strict):
     cached: bool = False  # served from the cache: no call was made for it in this run
 
 
-class SpeechUsage(Strict):
-    """What speech cost in a run, for the manifest next to the LLM tokens."""
-
-    calls: int = 0  # provider calls made (cache misses)
-    cached: int = 0  # clips served from the cache
-    characters: int = 0  # characters sent to the provider (cache misses only)
-    audio_s: float = 0.0  # seconds of audio synthesised (cache misses only)
-    cost_usd: float = 0.0
-
-    def add(self, clip: SpeechClip) -> None:
-        if clip.cached:
-            self.cached += 1
-            return
-        self.calls += 1
-        self.characters += clip.characters
-        self.audio_s = round(self.audio_s + clip.duration_s, 3)
-        self.cost_usd = round(self.cost_usd + clip.cost_usd, 6)
+def add_usage(usage: SpeechUsage, clip: SpeechClip) -> None:
+    """Count ``clip`` into ``usage``."""
+    if clip.voice not in usage.voices:
+        usage.voices.append(clip.voice)
+    if clip.cached:
+        usage.cached += 1
+        return
+    usage.calls += 1
+    usage.characters += clip.characters
+    usage.audio_s = round(usage.audio_s + clip.duration_s, 3)
+    usage.cost_usd = round(usage.cost_usd + clip.cost_usd, 6)

@@ -19,8 +19,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from c2v.core.fsio import write_model_atomic
+from c2v.models import SpeechUsage
 from c2v.speech.audio import decode, write_wav
-from c2v.speech.base import SpeechClip, SpeechProvider, SpeechRequest, SpeechUsage
+from c2v.speech.base import SpeechClip, SpeechProvider, SpeechRequest, add_usage
 from c2v.speech.settings import SpeechSettings, TTSKind
 
 CACHE_ENV = "C2V_SPEECH_CACHE"
@@ -98,7 +99,7 @@ class SpeechService:
             )
             write_model_atomic(meta, clip)
         with self._lock:
-            self.usage.add(clip)
+            add_usage(self.usage, clip)
         return clip
 
     def speak_all(self, texts: Sequence[str], language: str = "en", workers: int = 1) -> list[SpeechClip]:

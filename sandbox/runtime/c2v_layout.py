@@ -21,13 +21,17 @@ rows 1-6 top to bottom). Objects are placed by anchor, which gives the critic ex
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from c2v_anchors import Box, Layout, layout_for
 from c2v_record import install as install_recorder
+from c2v_record import record_speech
 from manim import (
     DOWN,
     GRAY_B,
@@ -52,6 +56,8 @@ LECTURE_FONT_SIZE = 24
 MIN_LECTURE_FONT_SIZE = 16
 LECTURE_COLOR = GRAY_B
 HIGHLIGHT_COLOR = YELLOW
+#: Written by the host into the work dir: ``[{"file": "narration/0.wav", "duration_s": 2.1}, ...]``.
+SEGMENTS_FILE = "segments.json"
 
 
 def chinese_tex_template() -> TexTemplate:
@@ -74,6 +80,17 @@ def chinese_tex_template() -> TexTemplate:
 
 
 CJK_TEX = chinese_tex_template()
+
+
+def load_segments(path: str = SEGMENTS_FILE) -> list[tuple[str, float]]:
+    """The section's spoken segments (file, seconds), one per lecture line; none when absent."""
+    try:
+        entries = json.loads(Path(path).read_text(encoding="utf-8"))
+        return [(str(e["file"]), float(e["duration_s"])) for e in entries]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
 install_recorder()
 
 
@@ -157,10 +174,41 @@ def _wrap_words(text: str, font_size: float, max_width: float) -> list[str]:
 class TeachingScene(Scene):
     """A Scene with a title band, a lecture-line panel and an anchored animation area."""
 
+    # Defaults for a scene whose setup() does not call the template's.
+    _segments: list[tuple[str, float]] = []
+    _spoken: set[int] = set()
+    _speaking_until = 0.0
+
     def setup(self) -> None:
         self.layout = current_layout()
         self.title_mobject: Mobject | None = None
         self.lecture_group = VGroup()
+        self._segments = load_segments()
+        self._spoken: set[int] = set()
+        self._speaking_until = 0.0
+
+    # -- narration: the audio sets the pace, the scene waits for each segment to finish ------
+    def _finish_speech(self) -> None:
+        remaining = self._speaking_until - self.time
+        if remaining > 1e-3:  # whole frames, rounded up: the picture never ends mid-word
+            self.wait(max(1, math.ceil(remaining * config.frame_rate - 1e-6)) / config.frame_rate)
+
+    def _speak(self, index: int) -> None:
+        self._finish_speech()
+        if not 0 <= index < len(self._segments) or index in self._spoken:
+            return
+        path, duration = self._segments[index]
+        self._spoken.add(index)
+        record_speech(self, index, self.time)
+        self.add_sound(path)
+        self._speaking_until = self.time + duration
+
+    def tear_down(self) -> None:
+        """Speak the segments the scene never highlighted, then let the last one finish."""
+        for index in range(len(self._segments)):
+            self._speak(index)
+        self._finish_speech()
+        super().tear_down()
 
     # -- layout recording (c2v_record snapshots every scene; this names the panels) ----------
     def _c2v_roles(self) -> dict[int, str]:
@@ -221,7 +269,11 @@ class TeachingScene(Scene):
         return items
 
     def highlight_lecture(self, index: int) -> None:
-        """Colour lecture line ``index`` (0-based, as given to show_lecture) and dim the rest."""
+        """Colour lecture line ``index`` (0-based, as given to show_lecture) and dim the rest.
+
+        Starts the narration of that line; the previous one is first allowed to finish.
+        """
+        self._speak(index)
         animations: list[Any] = []
         for i, item in enumerate(self.lecture_group):
             color = HIGHLIGHT_COLOR if i == index else LECTURE_COLOR

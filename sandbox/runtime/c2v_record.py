@@ -125,6 +125,7 @@ class Recorder:
     def __init__(self) -> None:
         self.snapshots: list[dict[str, Any]] = []
         self.dropped = 0
+        self.speech: list[dict[str, Any]] = []  # {"index", "t"}: when each segment started
 
     def snapshot(self, scene: Any, label: str, roles: dict[int, str], default_role: str = "area") -> None:
         if len(self.snapshots) >= MAX_SNAPSHOTS:
@@ -148,6 +149,7 @@ class Recorder:
                 for name, box in (("title", layout.title), ("lecture", layout.lecture), ("area", layout.area))
             },
             "snapshots": self.snapshots,
+            "speech": self.speech[:MAX_SNAPSHOTS],
             "dropped_snapshots": self.dropped,
         }
         tmp = REPORT_NAME + ".tmp"
@@ -162,6 +164,11 @@ def _recorder_of(scene: Any) -> Recorder:
         recorder = Recorder()
         scene._c2v_recorder = recorder
     return recorder
+
+
+def record_speech(scene: Any, index: int, t: float) -> None:
+    """Note that spoken segment ``index`` started ``t`` seconds into the section."""
+    _recorder_of(scene).speech.append({"index": index, "t": round(t, 3)})
 
 
 def _snapshot(scene: Any, label: str) -> None:

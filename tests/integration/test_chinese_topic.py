@@ -37,6 +37,21 @@ def test_chinese_text_everywhere_and_no_layout_errors(case):
         assert errors == [], (s["id"], errors)  # includes missing_glyphs: no tofu
 
 
+def test_mandarin_narration_with_subtitles_broken_between_characters(case):
+    import pysubs2
+
+    from c2v.subtitles import PORTRAIT_CELLS, width
+
+    m = json.loads((case / "manifest.json").read_text())
+    assert m["speech"]["voices"] == ["cmn"]
+    cues = pysubs2.load(str(case / "video.srt"))
+    board = json.loads((case / "storyboard.json").read_text())
+    assert len(cues) >= sum(len(s["narration"]) for s in board["sections"])
+    lines = [line for cue in cues for line in cue.plaintext.splitlines()]
+    assert all(width(line) <= PORTRAIT_CELLS for line in lines)
+    assert any(len(cue.plaintext.splitlines()) == 2 and " " not in cue.plaintext for cue in cues)
+
+
 def test_same_case_in_landscape_without_llm(case, c2v):
     proc = c2v("render", str(case), "--landscape")
     assert proc.returncode == 0, proc.stderr[-2000:]

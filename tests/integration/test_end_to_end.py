@@ -82,6 +82,32 @@ def test_frames_carry_content(case):
     assert min(lit) > 0.005, lit
 
 
+def test_narration_is_heard_and_subtitled_in_sync_with_the_highlights(case):
+    import pysubs2
+
+    from c2v.speech.audio import media_duration_s
+
+    root, _ = case
+    m = manifest(root)
+    video = root / "video.mp4"
+    assert abs(media_duration_s(video, "video") - media_duration_s(video, "audio")) <= 0.1
+    with av.open(str(video)) as container:
+        assert sorted(s.type for s in container.streams) == ["audio", "subtitle", "video"]
+    board = json.loads((root / "storyboard.json").read_text())
+    lines = sum(len(s["narration"]) for s in board["sections"])
+    assert m["speech"]["cached"] + m["speech"]["calls"] == lines and m["speech"]["voices"] == ["en-us"]
+    starts, offset = [], 0.0
+    for s in m["sections"]:
+        result = json.loads(((root / s["video"]).parent / "result.json").read_text())
+        starts += [offset + a["t"] for a in result["spoken"]]
+        offset += media_duration_s(root / s["video"], "video")
+    assert len(starts) == lines, "highlight_lecture recorded every segment"
+    cues = pysubs2.load(str(root / "video.srt"))
+    assert len(cues) == lines and (root / "video.vtt").is_file()
+    for cue, start in zip(cues, sorted(starts), strict=True):
+        assert abs(cue.start / 1000 - start) <= 0.2, (cue.text, cue.start, start)
+
+
 def test_repair_path_taken_and_recorded(case):
     root, _ = case
     m = manifest(root)
@@ -122,6 +148,7 @@ def test_second_run_repeats_nothing(case, c2v):
     assert m["this_run"]["llm_calls"] == 0
     assert m["this_run"]["renders"] == 0
     assert m["this_run"]["renders_reused"] >= len(m["sections"])
+    assert m["speech"]["calls"] == 0 and m["speech"]["cached"] > 0
     assert (root / "video.mp4").stat().st_size == before
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from c2v.assets.models import SourceChoice
 from c2v.core.language import check_language
 from c2v.core.slug import check_prefix, clean_topic
 from c2v.core.tiers import Orientation, Tier
@@ -42,6 +43,9 @@ class RunConfig(Strict):
     render_pools: Path | None = Field(default=None, validate_default=True)
     #: Id of the batch this run belongs to; bound to every worker log line of the run.
     batch_id: str = ""
+    #: Icons for the storyboard's visual elements (``--use_assets``), and where they come from.
+    use_assets: bool = True
+    assets_source: SourceChoice = SourceChoice.auto
 
     @field_validator("render_pools")
     @classmethod

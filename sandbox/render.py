@@ -27,11 +27,12 @@ from c2v.review.lint import lint_layout
 from sandbox.base import INSIDE_WORKDIR, SandboxBackend
 from sandbox.classify import classify
 
-RUNTIME_FILES = ("c2v_anchors.py", "c2v_layout.py", "c2v_manim.py", "c2v_record.py")
+RUNTIME_FILES = ("c2v_anchors.py", "c2v_images.py", "c2v_layout.py", "c2v_manim.py", "c2v_record.py")
 OUTPUT_NAME = "section"
 MAX_VIDEO_BYTES = 2 * 1024**3
 MAX_LAYOUT_BYTES = 8 * 1024**2
 LAYOUT_NAME = "layout.json"
+ASSETS_DIR = "assets"
 #: Environment of the scene process: nothing from the host is passed through.
 SCENE_ENV = {
     "HOME": INSIDE_WORKDIR,
@@ -84,6 +85,7 @@ def render_key(request: RenderRequest) -> str:
         request.tier.value,
         request.orientation.value,
         *(["dry_run"] if request.dry_run else []),
+        *sorted(f"asset:{a.name}:{a.sha256}" for a in request.assets),
     ):
         h.update(part.encode("utf-8"))
         h.update(b"\0")
@@ -97,6 +99,17 @@ def prepare_workdir(work: Path, request: RenderRequest) -> None:
     (work / "manim.cfg").write_text(fmt.manim_cfg(), encoding="utf-8")
     for name in RUNTIME_FILES:
         (work / name).write_bytes((_runtime_dir() / name).read_bytes())
+    if request.assets:
+        write_assets(work / ASSETS_DIR, request)
+
+
+def write_assets(folder: Path, request: RenderRequest) -> None:
+    """The request's icon files, each checked against its hash; nothing else goes in."""
+    folder.mkdir(exist_ok=True)
+    for asset in request.assets:
+        if hashlib.sha256(asset.data).hexdigest() != asset.sha256:
+            raise ValueError(f"asset {asset.name} does not match its hash")
+        (folder / asset.name).write_bytes(asset.data)
 
 
 def manim_argv(request: RenderRequest, python: str) -> list[str]:

@@ -17,6 +17,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
+from c2v.assets.commands import SOURCE_OPTION
 from c2v.assets.commands import register as register_asset_commands
 from c2v.config import RunConfig
 from c2v.core.logs import configure_logging
@@ -158,6 +159,15 @@ def _generate_options(func: Callable[..., Any]) -> Callable[..., Any]:
             default=None,
             help="Language of lecture lines and labels; detected from the topic if omitted.",
         ),
+        # Icons for the storyboard's visual elements (c2v.assets).
+        click.option(
+            "--use-assets/--no-assets",
+            "--use_assets/--no_assets",
+            default=True,
+            show_default=True,
+            help="Place icons for the visual elements the Planner names.",
+        ),
+        SOURCE_OPTION,
     ]
     for option in reversed(options):
         func = option(func)
@@ -448,6 +458,8 @@ def _config(topic: str, **opts: Any) -> RunConfig:
             limits=SandboxLimits(wall_s=opts["render_timeout"]),
             ray_address=opts["ray_address"],
             render_pools=opts.get("render_pools"),
+            use_assets=opts.get("use_assets", True),
+            assets_source=opts.get("assets_source", "auto"),
         )
     except ValidationError as exc:
         first = first_error(exc)

@@ -28,6 +28,7 @@ from c2v.llm.registry import canonical_provider
 from c2v.media.probe import probe_video
 from c2v.media.stitch import stitch
 from c2v.models import FeedbackRound, Manifest, Outline, RunCounters, SectionStatus, Storyboard
+from c2v.pipeline.assets import RunAssets
 from c2v.pipeline.critic_loop import CriticLoop
 from c2v.pipeline.executor import AgentCall, AgentSetup, Executor, Role
 from c2v.pipeline.journal import Journal
@@ -50,8 +51,12 @@ class Pipeline:
         case: CaseDir,
         reporter: Reporter | None = None,
         executor: Executor | None = None,
+        assets: RunAssets | None = None,
     ) -> None:
-        """``executor`` None: Ray actors and tasks, started on the first entry point."""
+        """``executor`` None: Ray actors and tasks, started on the first entry point.
+
+        ``assets`` None: resolved from the config (``use_assets``, ``assets_source``).
+        """
         self.cfg = cfg
         self.case = case
         self.provider = cfg.llm.name if cfg.llm is not None else canonical_provider(cfg.api)
@@ -65,6 +70,9 @@ class Pipeline:
         self.rounds: list[FeedbackRound] = []
         self._executor = executor
         self._clock = StageClock()
+        self.assets = assets
+        if assets is None and cfg.use_assets:
+            self.assets = RunAssets.from_settings(cfg.assets_source)
 
     def _wire(self) -> SectionRunner:
         self.case.lock()
@@ -83,7 +91,7 @@ class Pipeline:
             batch_id=self.cfg.batch_id,
             orientation=self.final_fmt.orientation,
         )
-        self.sections = SectionRunner(ctx, self.case, self.journal, renders, self.report)
+        self.sections = SectionRunner(ctx, self.case, self.journal, renders, self.report, self.assets)
         self.renders = renders
         return self.sections
 
@@ -207,5 +215,8 @@ class Pipeline:
             duration_s=duration,
         )
         manifest = build_manifest(self.case, facts)
+        if self.assets is not None:
+            manifest.assets = self.assets.credits()
+            self.assets.write_attribution(self.case.root, self.cfg.topic)
         write_model_atomic(self.case.manifest, manifest)
         return manifest

@@ -16,6 +16,7 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import ValidationError
 
+from c2v.assets.attribution import ATTRIBUTION_FILE
 from c2v.core.fsio import write_model_atomic
 from c2v.errors import ConfigError, StorageError
 from c2v.models import Manifest, Publication
@@ -26,6 +27,7 @@ _CONTENT_TYPES = {
     ".mp4": "video/mp4",
     ".json": "application/json",
     ".py": "text/x-python; charset=utf-8",
+    ".md": "text/markdown; charset=utf-8",
 }
 
 
@@ -106,6 +108,8 @@ def plan_case(case_root: Path) -> CasePlan:
         files.append(_case_file(root, "video.mp4", manifest.video))
     files.append(_case_file(root, "storyboard.json", "storyboard.json"))
     files.append(_case_file(root, "outline.json", "outline.json"))
+    if manifest.assets:  # icons travel with their credits, or the case is not published
+        files.append(_case_file(root, ATTRIBUTION_FILE, ATTRIBUTION_FILE))
     for section in manifest.sections:
         if not section.video:
             continue

@@ -27,7 +27,15 @@ from c2v.errors import ConfigError
 from c2v.llm.base import LLMClient, LLMReply
 from c2v.llm.registry import make_llm
 from c2v.llm.settings import ProviderSettings
-from c2v.models import CriticReport, LayoutIssue, Outline, RenderResult, Storyboard, StoryboardSection
+from c2v.models import (
+    CriticReport,
+    LayoutIssue,
+    Outline,
+    RenderResult,
+    SectionImage,
+    Storyboard,
+    StoryboardSection,
+)
 from cluster.limits import RayRateGate
 
 log = structlog.get_logger("c2v.agent")
@@ -170,8 +178,9 @@ class CoderActor(_Agent):
         total: int,
         previous_failure: str | None,
         attempt: int | None,
+        images: list[SectionImage] | None = None,
     ) -> tuple[str, list[LLMReply]]:
-        return self._coder.write(topic, section, total, previous_failure, attempt)
+        return self._coder.write(topic, section, total, previous_failure, attempt, images)
 
     @logged_call
     def fix_lines(

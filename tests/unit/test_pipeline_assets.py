@@ -175,3 +175,14 @@ def test_the_lint_treats_an_image_like_any_object():
     assert "off_frame" in [i.rule for i in off]
     clean = lint_layout(_report(label, _unit(5, "image", [4.0, 5.0, 0.0, 1.0], text="coin-1.svg")))
     assert clean == []
+
+
+def test_the_generate_flags_parse_and_a_bad_source_is_a_usage_error():
+    from click.testing import CliRunner
+
+    from c2v.app.cli import cli
+
+    help_text = CliRunner().invoke(cli, ["generate", "--help"]).output
+    assert "--use_assets" in help_text and "--no_assets" in help_text and "--assets-source" in help_text
+    bad = CliRunner().invoke(cli, ["generate", "Binary search", "--assets-source", "flickr"])
+    assert bad.exit_code == 2 and "flickr" in bad.output

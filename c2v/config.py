@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
+from c2v.assets.models import SourceChoice
 from c2v.core.language import check_language
 from c2v.core.slug import check_prefix, clean_topic
 from c2v.core.tiers import Orientation, Tier
@@ -55,6 +56,10 @@ class RunConfig(Strict):
     def dry_run_at(self, tier: Tier) -> bool:
         """Whether sections rendering at ``tier`` get a dry run first."""
         return self.dry_run if self.dry_run is not None else tier is not Tier.l
+
+    #: Icons for the storyboard's visual elements (``--use_assets``), and where they come from.
+    use_assets: bool = True
+    assets_source: SourceChoice = SourceChoice.auto
 
     @field_validator("render_pools")
     @classmethod

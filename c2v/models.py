@@ -14,6 +14,8 @@ MAX_LECTURE_LINES = 5
 MAX_LINE_WORDS = 12  # Code2Video asks for ~10 words; two words of slack before we reject
 MAX_LINE_CJK_CHARS = 24  # the prompt asks for 20 characters; the same slack
 MAX_NARRATION_CHARS = 400  # one or two spoken sentences per lecture line
+MAX_VISUAL_ELEMENTS = 4
+MAX_ASSET_BYTES = 5_000_000
 _SECTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 
 
@@ -72,6 +74,13 @@ def line_too_long(line: str) -> str | None:
     return None
 
 
+class VisualElement(Strict):
+    """A picture the Planner asks for ("magnifying glass"), resolved to an icon file before coding."""
+
+    name: str = Field(min_length=1, max_length=60, pattern=r"[A-Za-z]")
+    purpose: str = Field(default="", max_length=160)
+
+
 class StoryboardSection(Strict):
     id: SectionId
     title: str = Field(min_length=1, max_length=120)
@@ -80,6 +89,8 @@ class StoryboardSection(Strict):
     #: What the narrator says while each lecture line is highlighted (one entry per line);
     #: empty in storyboards written before narration existed: such a section is silent.
     narration: list[Annotated[str, Field(max_length=MAX_NARRATION_CHARS)]] = Field(default_factory=list)
+    #: Optional, so storyboards written before icons existed still load.
+    visual_elements: list[VisualElement] = Field(default_factory=list, max_length=MAX_VISUAL_ELEMENTS)
 
     @field_validator("lecture_lines")
     @classmethod
@@ -176,6 +187,31 @@ class SpokenAt(Strict):
     t: float = Field(ge=0)
 
 
+class License(Strict):
+    spdx: str | None = None  # "MIT", "Apache-2.0", "CC-BY-4.0"; None when the source gives only a title
+    title: str
+    url: str | None = None
+    requires_attribution: bool
+
+
+class SectionImage(Strict):
+    """An icon file the Coder may place: its name in the render's ``assets/`` folder."""
+
+    file: str
+    element: str
+    purpose: str = ""
+
+
+class RenderAsset(Strict):
+    """A file shipped into the render's work dir as ``assets/<name>``; its bytes travel with the request."""
+
+    model_config = ConfigDict(extra="forbid", ser_json_bytes="base64", val_json_bytes="base64")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,59}\.(svg|png)$")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    data: bytes = Field(max_length=MAX_ASSET_BYTES)
+
+
 class RenderRequest(Strict):
     """One section's scene, to be rendered in a sandbox."""
 
@@ -194,6 +230,8 @@ class RenderRequest(Strict):
     attempt: int = Field(default=0, ge=0)
     #: Spoken segments, one per lecture line, copied into the work dir (part of the render key).
     segments: list[NarrationSegment] = Field(default_factory=list)
+    #: Icon files for ``assets/`` in the work dir; part of the render key by name and hash.
+    assets: list[RenderAsset] = Field(default_factory=list, max_length=MAX_VISUAL_ELEMENTS * 3)
 
 
 class IssueSeverity(StrEnum):
@@ -384,6 +422,30 @@ class SectionStatus(StrEnum):
     missing = "missing"
 
 
+class AssetNote(Strict):
+    """A visual element dropped from a section's prompt, and why (one line, no secret)."""
+
+    element: str
+    reason: str
+    detail: str
+
+
+class AssetCredit(Strict):
+    """One icon a case uses, as the manifest credits it (never a host path)."""
+
+    element: str
+    file: str
+    sha256: str
+    format: str
+    source: str
+    icon_id: str
+    original_url: str | None = None
+    license: License
+    author: str | None = None
+    attribution: str
+    rasterised: bool = False
+
+
 class SectionRecord(Strict):
     id: str
     title: str
@@ -393,6 +455,9 @@ class SectionRecord(Strict):
     duration_s: float | None = None
     layout_issues: list[LayoutIssue] = Field(default_factory=list)
     history: list[AttemptRecord] = Field(default_factory=list)
+    #: Icon files the section's renders got, and the elements no source could supply.
+    assets: list[str] = Field(default_factory=list)
+    asset_misses: list[AssetNote] = Field(default_factory=list)
 
 
 class Timings(Strict):
@@ -485,5 +550,7 @@ class Manifest(Strict):
     manim_version: str
     c2v_version: str
     created_at: str
+    #: Every icon of the case with its source, licence and attribution (``ATTRIBUTION.md``).
+    assets: list[AssetCredit] = Field(default_factory=list)
     #: Set once the case was published (``c2v.storage``); links for ``c2v status``.
     published: Publication | None = None

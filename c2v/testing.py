@@ -87,7 +87,10 @@ def outline_reply(topic: str, n: int) -> str:
     return _json({"topic": topic, "sections": sections})
 
 
-def storyboard_reply(topic: str, n: int, narration: bool = False) -> str:
+def storyboard_reply(
+    topic: str, n: int, narration: bool = False, elements: Mapping[str, list[str]] | None = None
+) -> str:
+    """``narration``: one spoken line per lecture line; ``elements``: visual element names per section id."""
     sections = [
         {
             "id": str(i),
@@ -95,6 +98,7 @@ def storyboard_reply(topic: str, n: int, narration: bool = False) -> str:
             "lecture_lines": [f"Line of part {i}"],
             **({"narration": [f"This is what part {i} says."]} if narration else {}),
             "animations": ["Show it"],
+            "visual_elements": [{"name": e, "purpose": "an icon"} for e in (elements or {}).get(str(i), [])],
         }
         for i in range(1, n + 1)
     ]
@@ -154,8 +158,9 @@ class FakeSandbox:
 
     def __init__(self, default: RenderStatus = RenderStatus.ok) -> None:
         self.default = default
-        #: The scene code of every run, in order.
+        #: The scene code of every run, in order, and the files of its ``assets/`` folder.
         self.runs: list[str] = []
+        self.assets: list[dict[str, bytes]] = []
 
     def unavailable_reason(self) -> str | None:
         return None
@@ -171,6 +176,10 @@ class FakeSandbox:
         started = time.monotonic()
         code = (workdir / "scene.py").read_text(encoding="utf-8")
         self.runs.append(code)
+        folder = workdir / "assets"
+        self.assets.append(
+            {p.name: p.read_bytes() for p in sorted(folder.iterdir())} if folder.is_dir() else {}
+        )
         found = _FAKE.search(code)
         status = RenderStatus(found.group(1)) if found else self.default
         line = (

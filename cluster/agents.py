@@ -34,6 +34,7 @@ from c2v.models import (
     PlannedOutline,
     PlannedStoryboard,
     RenderResult,
+    SectionImage,
     Storyboard,
     StoryboardSection,
 )
@@ -187,8 +188,9 @@ class CoderActor(_Agent):
         total: int,
         previous_failure: str | None,
         attempt: int | None,
+        images: list[SectionImage] | None = None,
     ) -> tuple[str, list[LLMReply]]:
-        return self._coder.write(topic, section, total, previous_failure, attempt)
+        return self._coder.write(topic, section, total, previous_failure, attempt, images)
 
     @logged_call
     def fix_lines(

@@ -28,7 +28,7 @@ from c2v.review.lint import lint_layout
 from sandbox.base import INSIDE_WORKDIR, SandboxBackend
 from sandbox.classify import classify
 
-RUNTIME_FILES = ("c2v_anchors.py", "c2v_layout.py", "c2v_manim.py", "c2v_record.py")
+RUNTIME_FILES = ("c2v_anchors.py", "c2v_images.py", "c2v_layout.py", "c2v_manim.py", "c2v_record.py")
 OUTPUT_NAME = "section"
 MAX_VIDEO_BYTES = 2 * 1024**3
 MAX_LAYOUT_BYTES = 8 * 1024**2
@@ -36,6 +36,7 @@ LAYOUT_NAME = "layout.json"
 #: Spoken segments in the work dir: WAVs under ``narration/``, listed in ``segments.json``.
 NARRATION_DIR = "narration"
 SEGMENTS_NAME = "segments.json"
+ASSETS_DIR = "assets"
 #: Environment of the scene process: nothing from the host is passed through.
 SCENE_ENV = {
     "HOME": INSIDE_WORKDIR,
@@ -91,6 +92,7 @@ def render_key(request: RenderRequest) -> str:
         request.limits.model_dump_json(),
         *(["dry_run"] if request.dry_run else []),
         *(f"speech:{seg.key}" for seg in request.segments),
+        *sorted(f"asset:{a.name}:{a.sha256}" for a in request.assets),
     ):
         h.update(part.encode("utf-8"))
         h.update(b"\0")
@@ -112,6 +114,17 @@ def prepare_workdir(work: Path, request: RenderRequest) -> None:
             shutil.copyfile(seg.path, work / name)
             listing.append({"file": name, "duration_s": seg.duration_s})
         (work / SEGMENTS_NAME).write_text(json.dumps(listing), encoding="utf-8")
+    if request.assets:
+        write_assets(work / ASSETS_DIR, request)
+
+
+def write_assets(folder: Path, request: RenderRequest) -> None:
+    """The request's icon files, each checked against its hash; nothing else goes in."""
+    folder.mkdir(exist_ok=True)
+    for asset in request.assets:
+        if hashlib.sha256(asset.data).hexdigest() != asset.sha256:
+            raise ValueError(f"asset {asset.name} does not match its hash")
+        (folder / asset.name).write_bytes(asset.data)
 
 
 def manim_argv(request: RenderRequest, python: str) -> list[str]:

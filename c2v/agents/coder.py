@@ -12,7 +12,7 @@ from c2v.core.prompts import render_prompt
 from c2v.core.tiers import layout_hint
 from c2v.llm.base import CallTag, LLMClient, LLMReply, Message
 from c2v.llm.parsing import extract_python, scene_class
-from c2v.models import RenderResult, StoryboardSection
+from c2v.models import RenderResult, SectionImage, StoryboardSection
 from sandbox.render import manim_version
 
 CONTEXT_LINES = 3
@@ -86,8 +86,12 @@ class Coder:
         total_sections: int,
         previous_failure: str | None = None,
         attempt: int | None = None,
+        images: list[SectionImage] | None = None,
     ) -> tuple[str, list[LLMReply]]:
-        """First code for a section, or (with ``previous_failure``) a regeneration."""
+        """First code for a section, or (with ``previous_failure``) a regeneration.
+
+        ``images``: the icon files the render's ``assets/`` folder will hold.
+        """
         name = scene_name_for(section.id)
         prompt = render_prompt(
             "coder_section",
@@ -98,6 +102,7 @@ class Coder:
             min_seconds=8,
             max_seconds=25,
             previous_failure=previous_failure,
+            images=images or [],
         )
         stage = "code" if previous_failure is None else "regenerate"
         tag = CallTag(agent="coder", stage=stage, topic=topic, section=section.id, attempt=attempt)

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from c2v.agents.elements import fix_elements
 from c2v.errors import ReplyParseError
 from c2v.llm.parsing import validation_message
 from c2v.models import (
@@ -165,6 +166,7 @@ def _fix_section(section: dict[str, Any], notes: list[str]) -> None:
         animations = [f"Illustrate “{line}” with a diagram in the animation area" for line in wrapped]
         notes.append(f"storyboard section {sid}: no animation steps given; one drawn per lecture line")
     section["animations"] = animations
+    fix_elements(section, notes)
     _cut_title(section, "storyboard", notes)
 
 

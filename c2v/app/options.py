@@ -15,6 +15,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
+from c2v.assets.commands import SOURCE_OPTION
 from c2v.config import RunConfig
 from c2v.core.logs import configure_logging
 from c2v.core.progress import BatchReporter, Reporter
@@ -188,6 +189,15 @@ def generate_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 help="Language of lecture lines and labels; detected from the topic if omitted.",
             ),
             *NARRATION_OPTIONS,
+            # Icons for the storyboard's visual elements (c2v.assets).
+            click.option(
+                "--use-assets/--no-assets",
+                "--use_assets/--no_assets",
+                default=True,
+                show_default=True,
+                help="Place icons for the visual elements the Planner names.",
+            ),
+            SOURCE_OPTION,
         ],
         func,
     )
@@ -218,6 +228,8 @@ def run_config(topic: str, **opts: Any) -> RunConfig:
             render_pools=opts.get("render_pools"),
             tts=None if opts.get("no_narration") else TTSKind(opts.get("tts") or "espeak"),
             burn_subtitles=opts.get("burn_subtitles", False),
+            use_assets=opts.get("use_assets", True),
+            assets_source=opts.get("assets_source", "auto"),
         )
     except ValidationError as exc:
         first = first_error(exc)

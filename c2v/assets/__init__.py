@@ -14,7 +14,6 @@ from c2v.assets.models import (
     AssetResult,
     AssetSource,
     Candidate,
-    License,
     MissReason,
     ResolvedAsset,
     SourceChoice,
@@ -22,6 +21,7 @@ from c2v.assets.models import (
 )
 from c2v.assets.resolver import AssetResolver
 from c2v.assets.settings import AssetSettings, resolve_asset_settings
+from c2v.models import License
 
 __all__ = [
     "AssetFormat",

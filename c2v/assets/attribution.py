@@ -7,6 +7,9 @@ from collections.abc import Iterable
 from c2v.assets.models import ResolvedAsset
 from c2v.errors import AssetError
 
+#: The credits file of a case folder, published with it.
+ATTRIBUTION_FILE = "ATTRIBUTION.md"
+
 
 def _cell(text: str | None) -> str:
     return (text or "-").replace("|", "\\|").replace("\n", " ")

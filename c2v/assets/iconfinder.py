@@ -17,10 +17,11 @@ from urllib.parse import urljoin, urlsplit
 import httpx2
 
 from c2v.assets.http import get as http_get
-from c2v.assets.models import AssetSource, License
+from c2v.assets.models import AssetSource
 from c2v.assets.remote import Fetched, credit
 from c2v.assets.settings import AssetSettings
 from c2v.errors import AssetFetchError, AssetServiceUnavailable
+from c2v.models import License
 
 MAX_RASTER = 512
 

@@ -16,8 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from c2v.assets.models import License
 from c2v.errors import AssetError
+from c2v.models import License
 
 BUNDLED_SETS = ("fluent-emoji-flat",)
 #: SPDX ids whose terms ask for the author to be credited where the work is shown.

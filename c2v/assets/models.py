@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from pydantic import Field, model_validator
 
-from c2v.models import Strict
+from c2v.models import License, Strict
 
 #: Element names are short English phrases: "magnifying glass", "coin", "planet".
 MAX_ELEMENT_CHARS = 60
@@ -54,13 +54,6 @@ class MissReason(StrEnum):
     licence = "licence"  # matches had no usable licence or lacked a required attribution
     unavailable = "unavailable"  # a source could not be reached or kept failing
     disabled = "disabled"  # the chosen source is not configured (no IconFinder key)
-
-
-class License(Strict):
-    spdx: str | None = None  # "MIT", "Apache-2.0", "CC-BY-4.0"; None when the source gives only a title
-    title: str
-    url: str | None = None
-    requires_attribution: bool
 
 
 class ResolvedAsset(Strict):

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from c2v.assets.models import AssetSource, License
+from c2v.assets.models import AssetSource
+from c2v.models import License
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from c2v.models import (
     Storyboard,
     StoryboardSection,
 )
+from c2v.pipeline.assets import RunAssets
 from c2v.pipeline.critic_loop import CriticLoop
 from c2v.pipeline.executor import AgentCall, AgentSetup, Executor, Role
 from c2v.pipeline.journal import Journal
@@ -65,8 +66,12 @@ class Pipeline:
         case: CaseDir,
         reporter: Reporter | None = None,
         executor: Executor | None = None,
+        assets: RunAssets | None = None,
     ) -> None:
-        """``executor`` None: Ray actors and tasks, started on the first entry point."""
+        """``executor`` None: Ray actors and tasks, started on the first entry point.
+
+        ``assets`` None: resolved from the config (``use_assets``, ``assets_source``).
+        """
         self.cfg = cfg
         self.case = case
         self.provider = cfg.llm.name if cfg.llm is not None else canonical_provider(cfg.api)
@@ -84,6 +89,9 @@ class Pipeline:
         self._clock = StageClock()
         self.narration = Narration.of(cfg.tts, cfg.speech, self.language)
         self.soundtrack: Soundtrack | None = None
+        self.assets = assets
+        if assets is None and cfg.use_assets:
+            self.assets = RunAssets.from_settings(cfg.assets_source)
 
     def _wire(self) -> SectionRunner:
         self.case.lock()
@@ -103,7 +111,7 @@ class Pipeline:
             orientation=self.final_fmt.orientation,
             dry_run=self.cfg.dry_run_at(self.preview_fmt.tier),
         )
-        self.sections = SectionRunner(ctx, self.case, self.journal, renders, self.report)
+        self.sections = SectionRunner(ctx, self.case, self.journal, renders, self.report, self.assets)
         self.renders = renders
         return self.sections
 
@@ -264,5 +272,8 @@ class Pipeline:
         if self.narration is not None:
             subtitles = [self.case.rel(p) for p in self.soundtrack.subtitles] if self.soundtrack else []
             manifest = manifest.model_copy(update={"speech": self.narration.usage, "subtitles": subtitles})
+        if self.assets is not None:
+            manifest.assets = self.assets.credits()
+            self.assets.write_attribution(self.case.root, self.cfg.topic)
         write_model_atomic(self.case.manifest, manifest)
         return manifest

@@ -74,6 +74,8 @@ def section_records(case: CaseDir, runs: list[SectionRun]) -> list[SectionRecord
                 duration_s=result.video_duration_s if result else None,
                 layout_issues=result.layout_issues if result else [],
                 history=r.history,
+                assets=[f.name for f in r.assets.files],
+                asset_misses=r.assets.misses,
             )
         )
     return records

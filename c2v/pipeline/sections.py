@@ -38,6 +38,7 @@ from c2v.models import (
     SectionStatus,
     StoryboardSection,
 )
+from c2v.pipeline.assets import NO_ASSETS, RunAssets, SectionAssets
 from c2v.pipeline.executor import AgentCall, Role
 from c2v.pipeline.journal import Journal
 from c2v.pipeline.render_cache import RenderCache
@@ -57,6 +58,7 @@ class SectionRun:
     status: SectionStatus = SectionStatus.missing
     #: The last failed render (or check) of ``code``: what a fix of that code quotes.
     failure: RenderResult | None = None
+    assets: SectionAssets = NO_ASSETS
 
     @property
     def id(self) -> str:
@@ -91,9 +93,16 @@ class RunContext:
 
 class SectionRunner:
     def __init__(
-        self, ctx: RunContext, case: CaseDir, journal: Journal, renders: RenderCache, reporter: Reporter
+        self,
+        ctx: RunContext,
+        case: CaseDir,
+        journal: Journal,
+        renders: RenderCache,
+        reporter: Reporter,
+        assets: RunAssets | None = None,
     ) -> None:
         self.ctx = ctx
+        self.assets = assets
         self.case = case
         self.journal = journal
         self.renders = renders
@@ -143,6 +152,7 @@ class SectionRunner:
         self.fmt = fmt
         self.total = len(sections)
         self.runs = [SectionRun.of(s) for s in sections]
+        self._attach_assets(self.runs)
         self.report.sections(len(self.runs))
         for run in self.runs:
             self.request_code(run, AttemptKind.generate, None)
@@ -150,6 +160,14 @@ class SectionRunner:
     def adopt(self, runs: list[SectionRun], total: int) -> None:
         """Take sections whose code is frozen already (``c2v render``)."""
         self.runs, self.total = runs, total
+        self._attach_assets(runs)
+
+    def _attach_assets(self, runs: list[SectionRun]) -> None:
+        """Resolve every section's visual elements before its first Coder call or render."""
+        if self.assets is not None:
+            found = self.assets.for_sections([r.board for r in runs])
+            for run in runs:
+                run.assets = found[run.id]
 
     # -- coding and repair ------------------------------------------------------------------
     def request_code(self, run: SectionRun, kind: AttemptKind, failure: RenderResult | None) -> None:
@@ -163,14 +181,18 @@ class SectionRunner:
                 "section": run.board.model_dump(mode="json"),
                 "total": total,
                 "layout": self.ctx.orientation,
+                **_image_inputs(run),
             }
-            call = AgentCall(Role.coder, "write", (topic, run.board, total, None, None))
+            call = AgentCall(Role.coder, "write", (topic, run.board, total, None, None, run.assets.images))
         elif kind is AttemptKind.regenerate:
             assert failure is not None
             hint = f"{failure.status.value}: {failure.message}"
             tag = CallTag(agent="coder", stage="regenerate", topic=topic, section=run.id, attempt=n_failed)
             inputs = {"section": run.board.model_dump(mode="json"), "total": total, "hint": hint}
-            call = AgentCall(Role.coder, "write", (topic, run.board, total, hint, n_failed))
+            inputs |= _image_inputs(run)
+            call = AgentCall(
+                Role.coder, "write", (topic, run.board, total, hint, n_failed, run.assets.images)
+            )
         else:
             assert failure is not None
             tag = CallTag(agent="coder", stage=kind.value, topic=topic, section=run.id, attempt=n_failed)
@@ -243,6 +265,7 @@ class SectionRunner:
             batch_id=self.ctx.batch_id,
             attempt=len(run.history) + 1,
             segments=self.segments.get(run.id, []),
+            assets=run.assets.files,
         )
 
     def _on_result(
@@ -305,3 +328,9 @@ class SectionRunner:
 
             self.renders.render(self.request(run, run.code, fmt), then)
         self.drain()
+
+
+def _image_inputs(run: SectionRun) -> dict[str, Any]:
+    """The icon files a Coder prompt names (absent when none, so older journals still match)."""
+    images = run.assets.images
+    return {"images": [i.model_dump(mode="json") for i in images]} if images else {}

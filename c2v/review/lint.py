@@ -1,6 +1,6 @@
 """Layout lint: find overlaps, off-frame objects and unreadable text with no model at all.
 
-The in-sandbox runtime records every visible unit (text, formula, shape) with its bounding
+The in-sandbox runtime records every visible unit (text, formula, shape, image) with its bounding
 box after each animation (``layout.json``); these rules read that record. Each issue
 names the objects, the anchor cells they cover, the line of scene.py that created them
 and the animation after which the problem was on screen, so the Coder can act on it.
@@ -8,6 +8,7 @@ and the animation after which the problem was on screen, so the Coder can act on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -24,6 +25,7 @@ EDGE_TOLERANCE = 0.05
 TEXT_OVERLAP = 0.12  # share of the smaller text's box
 PANEL_TOLERANCE = 0.15  # scene units an object may reach into a neighbouring panel
 MAX_ISSUES = 50
+MIN_IMAGE_PX = 28.0  # an icon smaller than this on both sides reads as a speck
 
 
 class UnitKind(StrEnum):
@@ -32,6 +34,7 @@ class UnitKind(StrEnum):
     text = "text"
     formula = "formula"
     shape = "shape"
+    image = "image"
 
 
 class UnitRole(StrEnum):
@@ -201,7 +204,11 @@ def lint_layout(report: dict[str, Any], target_pixel_height: int | None = None) 
                         f"{first.name} overlaps {second.name}",
                         index,
                     )
-        shapes = [u for u in units if not u.is_text and u.role is UnitRole.area]
+        for image in (u for u in units if u.kind is UnitKind.image):
+            _lint_image(image, texts, px_per_unit, index, add)
+        shapes = [
+            u for u in units if not u.is_text and u.kind is not UnitKind.image and u.role is UnitRole.area
+        ]
         for t in texts:
             for s in shapes:
                 share = _intersection(t.box, s.box) / max(_area(t.box), 1e-9)
@@ -215,6 +222,28 @@ def lint_layout(report: dict[str, Any], target_pixel_height: int | None = None) 
                         index,
                     )
     return list(issues.values())
+
+
+def _lint_image(
+    image: _Unit,
+    texts: list[_Unit],
+    px_per_unit: float,
+    index: int,
+    add: Callable[[str, IssueSeverity, list[_Unit], str, int], None],
+) -> None:
+    """An icon is an object like any other (the frame rules above), and also not tiny, not over text."""
+    side_px = max(image.box.width, image.box.height) * px_per_unit
+    if side_px < MIN_IMAGE_PX:
+        add(
+            "small_image",
+            IssueSeverity.warning,
+            [image],
+            f"{image.name} is about {side_px:.0f} px; make it at least {MIN_IMAGE_PX:.0f} px",
+            index,
+        )
+    for t in texts:
+        if _intersection(t.box, image.box) > TEXT_OVERLAP * _area(t.box):
+            add("image_over_text", IssueSeverity.error, [image, t], f"{image.name} covers {t.name}", index)
 
 
 def _reaches(b: Box, area: Box, portrait: bool) -> bool:

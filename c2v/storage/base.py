@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from c2v.assets.attribution import ATTRIBUTION_FILE
 from c2v.case import MANIFEST_FILE, CaseDir
 from c2v.core.fsio import write_model_atomic
 from c2v.errors import CaseFileError, ConfigError, StorageError
@@ -25,6 +26,7 @@ _CONTENT_TYPES = {
     ".mp4": "video/mp4",
     ".json": "application/json",
     ".py": "text/x-python; charset=utf-8",
+    ".md": "text/markdown; charset=utf-8",
 }
 
 
@@ -101,6 +103,8 @@ def plan_case(case_root: Path) -> CasePlan:
         files.append(_case_file(case, case.rel(case.video), manifest.video))
     files.append(_case_file(case, case.rel(case.storyboard), case.rel(case.storyboard)))
     files.append(_case_file(case, case.rel(case.outline), case.rel(case.outline)))
+    if manifest.assets:  # icons travel with their credits, or the case is not published
+        files.append(_case_file(case, ATTRIBUTION_FILE, ATTRIBUTION_FILE))
     for section in manifest.sections:
         if not section.video:
             continue

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 from c2v_anchors import Box, Layout, layout_for
+from c2v_images import DEFAULT_HEIGHT, load_image
 from c2v_record import install as install_recorder
 from c2v_record import record_speech
 from manim import (
@@ -223,6 +224,12 @@ class TeachingScene(Scene):
 
     def place_at(self, anchor: str, mobj: Mobject, span_to: str | None = None, fill: float = 0.92) -> Mobject:
         return place_at(anchor, mobj, span_to=span_to, fill=fill)
+
+    def place_image(
+        self, file: str, anchor: str, height: float = DEFAULT_HEIGHT, span_to: str | None = None
+    ) -> Mobject:
+        """An icon from ``assets/`` (its exact file name), ``height`` units tall, centred on ``anchor``."""
+        return place_at(anchor, load_image(file, height), span_to=span_to)
 
     # -- title and lecture lines ---------------------------------------------------
     def show_title(self, text: str, animate: bool = True) -> Mobject:

@@ -104,6 +104,9 @@ def _unit(m: Mobject, role: str) -> dict[str, Any]:
         unit["kind"] = "text"
         unit["text"] = str(m.get_value())
         unit["font_size"] = round(float(m.font_size), 2)
+    elif getattr(m, "_c2v_image", None):
+        unit["kind"] = "image"
+        unit["text"] = str(m._c2v_image)[:MAX_TEXT]  # type: ignore[attr-defined]
     else:
         unit["kind"] = "shape"
     return unit

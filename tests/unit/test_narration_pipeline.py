@@ -12,7 +12,7 @@ from c2v.config import RunConfig
 from c2v.models import NarrationSegment, RenderRequest, StoryboardSection
 from c2v.pipeline import case_dir_for
 from c2v.pipeline.narration import Narration
-from c2v.pipeline.render_cache import RenderCache
+from c2v.pipeline.render_cache import verdict_key
 from c2v.speech import SpeechRequest, SpeechService, SpeechSettings, TTSKind
 from c2v.speech.audio import media_duration_s
 from c2v.testing import FakeSandbox, ScriptedLLM, outline_reply, pipeline_for, scene_reply, storyboard_reply
@@ -40,7 +40,7 @@ def _run(tmp_path, provider: ToneSpeech, n: int = 2):
     case = case_dir_for(cfg)
     replies = {
         "planner.outline": outline_reply(TOPIC, n),
-        "planner.storyboard": storyboard_reply(TOPIC, n, True),
+        "planner.storyboard": storyboard_reply(TOPIC, n, narration=True),
     }
     replies |= {f"coder.code.{i}": scene_reply(str(i)) for i in range(1, n + 1)}
     sandbox = FakeSandbox()
@@ -84,9 +84,9 @@ def test_segments_are_part_of_the_render_key():
     spoken = base.model_copy(update={"segments": [seg]})
     other = base.model_copy(update={"segments": [seg.model_copy(update={"key": "abd"})]})
     moved = base.model_copy(update={"segments": [seg.model_copy(update={"path": "/elsewhere/a.wav"})]})
-    keys = {RenderCache.key(r) for r in (base, spoken, other)}
+    keys = {verdict_key(r) for r in (base, spoken, other)}
     assert len(keys) == 3
-    assert RenderCache.key(moved) == RenderCache.key(spoken)  # the content decides, not the path
+    assert verdict_key(moved) == verdict_key(spoken)  # the content decides, not the path
 
 
 def test_narration_is_one_entry_per_lecture_line_and_optional():

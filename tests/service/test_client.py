@@ -34,7 +34,7 @@ def test_client_submit_get_list_wait_download_and_errors(service, tmp_path):  # 
     assert [e.text for e in seen] == ["queued", "running", "succeeded"]
     assert c2v.download(made.id, tmp_path / "out.mp4").read_bytes() == mp4.read_bytes()
     with pytest.raises(ServiceError) as nope:
-        c2v.review.revise(made.id, "1", "make the title larger")
+        c2v.revise(made.id, "1", "make the title larger")
     assert nope.value.status == 404  # revising is not mounted yet
     other = Client("http://testserver", keys.create_key(service.db, "globex")[1], http=service)
     with pytest.raises(ServiceError) as foreign:

@@ -180,6 +180,10 @@ class SectionsFailed(RenderError):
     pass
 
 
+class RevisionFailed(RenderError):
+    """A person's revision of a section could not be used or rendered; the video keeps the old one."""
+
+
 class StitchError(C2VError, RuntimeError):
     pass
 

@@ -355,6 +355,7 @@ class AttemptKind(StrEnum):
     regenerate = "regenerate"
     revise = "revise"  # a layout revision asked for by the critic loop
     anchor_edit = "anchor_edit"  # a revision applied as a line edit, with no model call
+    note = "note"  # a revision asked for by a person's note on the finished video
 
     def starts_version(self) -> bool:
         """True for attempts that the repair loop's fix budget counts from."""
@@ -363,6 +364,7 @@ class AttemptKind(StrEnum):
             AttemptKind.regenerate,
             AttemptKind.revise,
             AttemptKind.anchor_edit,
+            AttemptKind.note,
         }
 
 

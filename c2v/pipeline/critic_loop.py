@@ -13,6 +13,7 @@ The loop sees the sections only through :class:`SectionPort` and returns its rou
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -59,6 +60,30 @@ class SectionPort(Protocol):
     def counts(self) -> tuple[int, int]: ...
     def checkpoint(self, run: SectionRun) -> Snapshot: ...
     def restore(self, run: SectionRun, snap: Snapshot) -> None: ...
+
+
+@dataclass(frozen=True)
+class Revision:
+    """What the Coder is asked to change in a section's code, and the attempt it becomes."""
+
+    code: str
+    issues: list[str]
+    number: int
+    kind: AttemptKind
+
+
+def ask_revision(
+    sections: SectionPort,
+    topic: str,
+    run: SectionRun,
+    revision: Revision,
+    unusable: Callable[[C2VError], None],
+) -> None:
+    """Ask the Coder (journaled) to revise ``run``'s code for ``issues``; render what it sends."""
+    tag = CallTag(agent="coder", stage="revise", topic=topic, section=run.id, attempt=revision.number)
+    inputs = {"code": revision.code, "issues": revision.issues}
+    call = AgentCall(Role.coder, "revise", (topic, run.id, revision.code, revision.issues, revision.number))
+    sections.ask(tag, inputs, call, str, lambda code: sections.submit(run, revision.kind, code), unusable)
 
 
 class CriticLoop:
@@ -141,9 +166,6 @@ class CriticLoop:
             self.sections.submit(run, AttemptKind.anchor_edit, plan.code)
             return
         review.change = ReviewChange.revise
-        tag = CallTag(agent="coder", stage="revise", topic=self.topic, section=run.id, attempt=number)
-        inputs = {"code": plan.code, "issues": plan.remaining}
-        call = AgentCall(Role.coder, "revise", (self.topic, run.id, plan.code, plan.remaining, number))
 
         def unusable(exc: C2VError) -> None:
             # The section keeps its good version; the revision simply did not happen.
@@ -153,8 +175,12 @@ class CriticLoop:
             review.change = ReviewChange.reverted
             review.critic_error = f"revision unusable: {exc}"
 
-        self.sections.ask(
-            tag, inputs, call, str, lambda code: self.sections.submit(run, AttemptKind.revise, code), unusable
+        ask_revision(
+            self.sections,
+            self.topic,
+            run,
+            Revision(plan.code, plan.remaining, number, AttemptKind.revise),
+            unusable,
         )
 
     def _settle(self, runs: list[SectionRun], reviews: dict[str, SectionReview]) -> list[SectionRun]:

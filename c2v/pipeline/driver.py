@@ -49,6 +49,7 @@ from c2v.pipeline.loop import EventLoop
 from c2v.pipeline.manifest import RunFacts, StageClock, build_manifest
 from c2v.pipeline.narration import Narration
 from c2v.pipeline.render_cache import RenderCache, backend_identity
+from c2v.pipeline.revision import finished_sections, revise
 from c2v.pipeline.sections import RunContext, SectionRun, SectionRunner
 from c2v.subtitles import LANDSCAPE_CELLS, PORTRAIT_CELLS
 
@@ -159,6 +160,26 @@ class Pipeline:
         with self._clock.stage("final_tier"):
             sections.render_frozen(runs, self.final_fmt)
         return self._conclude(storyboard_missing=missing)
+
+    def revise_section(self, section_id: str, note: str) -> Manifest:
+        """Revise one section of the finished video with a person's note; stitch again.
+
+        Only that section is asked for and rendered again (:mod:`c2v.pipeline.revision`);
+        the others keep their final renders, and the manifest keeps the earlier rounds.
+        """
+        board, previous, runs = finished_sections(self.case)
+        sections = self._wire()
+        assert self._executor is not None
+        self._executor.open(AgentSetup(self.language, self.final_fmt.orientation, self.cfg.batch_id))
+        sections.adopt(runs, len(board.sections))
+        # Earlier runs paid for every other section's code: the manifest keeps counting those calls.
+        self.journal.adopt_all()
+        self.rounds, self.normalised = previous.feedback, previous.normalised
+        self.report.stage(f"revising section {section_id}")
+        with self._clock.stage("sections"):
+            revise(sections, section_id, note, self.final_fmt)
+        kept = {r.id for r in runs}
+        return self._conclude(storyboard_missing=[s.id for s in board.sections if s.id not in kept])
 
     # -- planning -------------------------------------------------------------------------
     def _plan(self) -> Storyboard:

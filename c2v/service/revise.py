@@ -1,10 +1,10 @@
 """``POST /v1/videos/{id}/sections/{section_id}/revise``: the API and store side only.
 
-Not mounted by :func:`c2v.service.routes.make_api` yet: carrying a revision out needs a
-pipeline step that does not exist (the Coder revising one section with the person's note,
-rendering only that section again, stitching again, and keeping both versions in the
-section's history). Once the pipeline offers it, the scheduler runs queued revisions like
-videos and ``make_api(revise=True)`` mounts these routes.
+Not mounted by :func:`c2v.service.routes.make_api` yet: the pipeline step exists
+(:meth:`c2v.pipeline.Pipeline.revise_section`: the Coder revises one section with the
+person's note, only that section renders again, the video is stitched again, and the
+section's history keeps both versions), but the scheduler does not run queued revisions
+yet. Once it runs them like videos, ``make_api(revise=True)`` mounts these routes.
 """
 
 from __future__ import annotations

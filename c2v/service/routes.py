@@ -113,7 +113,7 @@ def _errors(api: FastAPI) -> None:
 def make_api(revise: bool = False) -> FastAPI:
     """The FastAPI app; :class:`ServiceState` goes into ``app.state.service`` before use.
 
-    ``revise`` mounts the revise routes (:mod:`c2v.service.revise`), which have no runner yet.
+    ``revise`` mounts the revise routes (:mod:`c2v.service.revise`); the scheduler runs no revision yet.
     """
     api = FastAPI(
         title="c2v",

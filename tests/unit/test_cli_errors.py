@@ -93,7 +93,10 @@ def test_every_command_family_registers_its_commands():
 
     from c2v.app import cli
 
-    assert sorted(cli.cli.commands) == ["batch", "demo", "doctor", "generate", "render", "status", "submit"]
+    assert sorted(cli.cli.commands) == [
+        *("assets", "batch", "demo", "doctor", "eval", "generate", "keys"),
+        *("render", "report", "serve", "status", "submit"),
+    ]
     group = click.Group()
     for add_family in cli.FAMILIES:
         add_family(group)

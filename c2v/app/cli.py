@@ -25,7 +25,7 @@ from c2v.errors import BatchFailed, C2VError, ClusterError, ConfigError, UsageEr
 from c2v.evaluation.commands import register as register_evaluation
 from c2v.llm.offline import find_transcript
 from c2v.llm.settings import CONFIG_ENV, ProviderKind, require_usable, resolve_provider
-from c2v.models import Manifest, SandboxLimits, Storyboard
+from c2v.models import Manifest, SandboxLimits, SectionStatus, Storyboard
 from c2v.repair import RepairPolicy
 
 DEMO_TOPIC = "Binary search"
@@ -70,6 +70,13 @@ def _render_options(func: Callable[..., Any]) -> Callable[..., Any]:
             default=None,
             help="Run each new scene with manim --dry_run before its full render "
             "(default: at tiers above l, where it pays).",
+        ),
+        click.option(
+            "--precheck/--no-precheck",
+            default=True,
+            show_default=True,
+            help="Check each new scene statically (syntax, class, imports, removed Manim APIs) "
+            "before it reaches a sandbox.",
         ),
         click.option("--ray-address", envvar="RAY_ADDRESS", default=None, help="Join this Ray cluster."),
         click.option(
@@ -454,6 +461,7 @@ def _config(topic: str, **opts: Any) -> RunConfig:
             sandbox=opts["sandbox"],
             limits=SandboxLimits(wall_s=opts["render_timeout"]),
             dry_run=opts.get("dry_run"),
+            precheck=opts.get("precheck", True),
             ray_address=opts["ray_address"],
             render_pools=opts.get("render_pools"),
         )
@@ -595,6 +603,12 @@ def _print_result(root: Path, manifest: Manifest) -> None:
     )
     if manifest.missing_sections:
         click.echo(f"missing:  sections {', '.join(manifest.missing_sections)}")
+    for section in manifest.sections:
+        if section.status is SectionStatus.failed and section.history:
+            last = section.history[-1]
+            first = last.message.strip().splitlines()[:1]
+            cause = f"{last.status.value}: {first[0][:200]}" if first else last.status.value
+            click.echo(f"failed:   section {section.id} ({section.title}): {cause}")
 
 
 register_evaluation(cli)

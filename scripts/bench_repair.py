@@ -8,9 +8,11 @@ through the pipeline in this process under four settings:
 - dry run    ``manim render --dry_run`` before each full render;
 - both       the static check, then the dry run.
 
-For each: sections recovered (a broken first version that ended rendered), LLM calls and
-render seconds per recovered section, and seconds from a broken version's submission to
-its verdict (the precheck's own time when it caught it, else its sandbox runs).
+For each: sections ok, Coder calls and sandbox seconds in all; sections recovered (a broken
+first version that ended rendered), Coder calls and sandbox seconds per recovered section;
+and seconds from a broken version's submission to its verdict (the precheck's own time when
+it caught it, else its sandbox runs). A renamed API the precheck rewrites is never broken, so
+that section needs no recovery at all.
 
 ``--sandbox bwrap`` (the default) renders for real at tier l, on a few one-section cases whose
 breakage only Manim or the static check can tell; ``--sandbox fake`` runs every corpus case
@@ -121,6 +123,9 @@ class Timed:
 
 @dataclass
 class Tally:
+    ok: int = 0
+    all_calls: int = 0
+    all_render_s: float = 0.0
     recovered: int = 0
     failed: int = 0
     calls: int = 0
@@ -145,6 +150,9 @@ def run_case(
         if s.status is SectionStatus.ok and any(h.status is not RenderStatus.ok for h in s.history)
     }
     tally.recovered += len(recovered)
+    tally.ok += sum(s.status is SectionStatus.ok for s in m.sections)
+    tally.all_calls += sum(r.tag.agent == "coder" for r in llm.requests)
+    tally.all_render_s += sum(wall for _, _, wall, _ in timed.runs)
     tally.failed += sum(s.status is not SectionStatus.ok for s in m.sections)
     tally.calls += sum(r.tag.agent == "coder" and r.tag.section in recovered for r in llm.requests)
     tally.render_s += sum(wall for sid, _, wall, _ in timed.runs if sid in recovered)
@@ -182,8 +190,18 @@ def main() -> None:
     cases = [c for c in CASES if not c.real_only] if fake else REAL_CASES
     backend: SandboxBackend = FakeSandbox() if fake else check_backend(args.sandbox)
     print(f"{len(cases)} cases, sandbox {args.sandbox}, tier l")
-    head = ("setting", "recovered", "failed", "calls/rec", "render s/rec", "detect s")
-    print(f"{head[0]:<10} {head[1]:>9} {head[2]:>6} {head[3]:>9} {head[4]:>12} {head[5]:>9}")
+    head = (
+        "setting",
+        "ok",
+        "recovered",
+        "failed",
+        "calls",
+        "render s",
+        "calls/rec",
+        "render s/rec",
+        "detect s",
+    )
+    print(" ".join(f"{h:<9}" if i == 0 else f"{h:>{len(h) + 1}}" for i, h in enumerate(head)))
     with tempfile.TemporaryDirectory(prefix="c2v-bench-repair-") as tmp:
         for label, (check, dry) in SETTINGS.items():
             tally = Tally()
@@ -192,8 +210,9 @@ def main() -> None:
             n = max(tally.recovered, 1)
             detect = statistics.mean(tally.detect_s) if tally.detect_s else 0.0
             print(
-                f"{label:<10} {tally.recovered:>9} {tally.failed:>6} {tally.calls / n:>9.2f} "
-                f"{tally.render_s / n:>12.2f} {detect:>9.3f}"
+                f"{label:<9} {tally.ok:>3} {tally.recovered:>10} {tally.failed:>7} {tally.all_calls:>6} "
+                f"{tally.all_render_s:>9.1f} {tally.calls / n:>10.2f} {tally.render_s / n:>13.2f} "
+                f"{detect:>9.3f}"
             )
 
 

@@ -143,3 +143,15 @@ def test_the_dry_run_comes_first_and_its_verdicts_are_cached(tmp_path):
     assert again.renders == []
     auto = RunConfig(topic="t")
     assert auto.dry_run_at(Tier.l) is False and auto.dry_run_at(Tier.m) is True
+
+
+def test_with_the_precheck_off_every_version_goes_to_the_sandbox_as_written(tmp_path):
+    from tests.messy_corpus import py, scene
+
+    renamed = py(scene("1", "        self.play(ShowCreation(dot), run_time=0.5)"))
+    case = MessyCase("no precheck", "No precheck topic", {**CASES[0].replies, "coder.code.1": renamed})
+    m, executor, folder = _run(case, tmp_path, precheck=False)
+    first = m.sections[0].history[0]
+    assert first.rewrites == [] and first.render_key
+    assert "ShowCreation" in executor.renders[0].code
+    assert "ShowCreation" in (folder.root / first.code).read_text()

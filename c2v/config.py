@@ -41,6 +41,9 @@ class RunConfig(Strict):
     #: at tiers above ``l`` (scripts/bench_detect.py: at ``l`` a dry run costs about 60% of a
     #: render, at ``m`` about 30%, while it finds a runtime error 1.5x and 3-4x sooner).
     dry_run: bool | None = None
+    #: The static check before each render (syntax, class, imports, removed APIs); off only to
+    #: measure what it saves (scripts/bench_repair.py).
+    precheck: bool = True
     coder_actors: int = Field(default=3, ge=1, le=64)
     ray_address: str | None = None
     #: JSON file of per-tier render pools (cluster/pools.py); None: $C2V_RENDER_POOLS, else defaults.

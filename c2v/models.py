@@ -487,7 +487,7 @@ class Timings(Strict):
 
 
 #: The wall-clock stages of :class:`Timings`, in the order they run.
-STAGES = ("plan", "sections", "critic", "final_tier", "stitch")
+STAGES = ("plan", "speech", "sections", "critic", "final_tier", "stitch")
 
 
 class RunCounters(Strict):

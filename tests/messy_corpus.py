@@ -21,11 +21,14 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from c2v.config import RunConfig
 from c2v.llm.base import LLMReply, LLMRequest, estimate_tokens
 from c2v.models import AttemptKind as K
-from c2v.models import TokenUsage
+from c2v.models import SandboxLimits, TokenUsage
+from c2v.repair import RepairPolicy
 from c2v.testing import ScriptedLLM
 from tests.llm_fakes import Recorded, Reply, _text, openai_chat
 
@@ -298,7 +301,8 @@ CASES: list[MessyCase] = [
         "Pendulum period",
         code_for(2, **{"coder.code.1": py(NEVER_ENDS), "coder.fix_file.1": py(scene("1"))}),
         history={"1": [K.generate, K.fix_file]},
-        flags=("--render-timeout", "12"),
+        # long enough for a real render of a tiny scene on a busy machine, short to wait out
+        flags=("--render-timeout", "30"),
     ),
     _case(
         "plain_scene_overlap",
@@ -308,6 +312,29 @@ CASES: list[MessyCase] = [
         real_only=True,
     ),
 ]
+
+
+def run_config(case: MessyCase, output_dir: Path) -> RunConfig:
+    """The run configuration the case's CLI flags make."""
+    flags = list(case.flags)
+
+    def value(flag: str) -> int:
+        return int(flags[flags.index(flag) + 1])
+
+    kw: dict[str, Any] = {
+        "allow_partial": "--allow-partial" in flags,
+        "use_feedback": "--use-feedback" in flags,
+    }
+    if "--use-feedback" in flags:
+        kw["feedback_rounds"] = value("--feedback-rounds")
+    if "--max-fix-bug-tries" in flags:
+        kw["repair"] = RepairPolicy(
+            max_fix_bug_tries=value("--max-fix-bug-tries"),
+            max_regenerate_tries=value("--max-regenerate-tries"),
+        )
+    if "--render-timeout" in flags:
+        kw["limits"] = SandboxLimits(wall_s=value("--render-timeout"))
+    return RunConfig(topic=case.topic, output_dir=output_dir, **kw)
 
 
 # --- serving them ----------------------------------------------------------------------------------

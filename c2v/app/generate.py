@@ -123,6 +123,12 @@ def print_result(case: CaseDir, manifest: Manifest) -> None:
     )
     if manifest.missing_sections:
         click.echo(f"missing:  sections {', '.join(manifest.missing_sections)}")
+    for section in manifest.sections:
+        if section.status is SectionStatus.failed and section.history:
+            last = section.history[-1]
+            first = last.message.strip().splitlines()[:1]
+            cause = f"{last.status.value}: {first[0][:200]}" if first else last.status.value
+            click.echo(f"failed:   section {section.id} ({section.title}): {cause}")
 
 
 def register(cli: click.Group) -> None:

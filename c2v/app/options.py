@@ -81,6 +81,13 @@ def render_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 help="Run each new scene with manim --dry_run before its full render "
                 "(default: at tiers above l, where it pays).",
             ),
+            click.option(
+                "--precheck/--no-precheck",
+                default=True,
+                show_default=True,
+                help="Check each new scene statically (syntax, class, imports, removed Manim APIs) "
+                "before it reaches a sandbox.",
+            ),
             click.option("--ray-address", envvar="RAY_ADDRESS", default=None, help="Join this Ray cluster."),
             click.option(
                 "--render-pools",
@@ -224,6 +231,7 @@ def run_config(topic: str, **opts: Any) -> RunConfig:
             sandbox=SandboxChoice(opts["sandbox"]),
             limits=SandboxLimits(wall_s=opts["render_timeout"]),
             dry_run=opts.get("dry_run"),
+            precheck=opts.get("precheck", True),
             ray_address=opts["ray_address"],
             render_pools=opts.get("render_pools"),
             tts=None if opts.get("no_narration") else TTSKind(opts.get("tts") or "espeak"),

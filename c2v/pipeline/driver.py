@@ -111,6 +111,7 @@ class Pipeline:
             batch_id=self.cfg.batch_id,
             orientation=self.final_fmt.orientation,
             dry_run=self.cfg.dry_run_at(self.preview_fmt.tier),
+            precheck=self.cfg.precheck,
         )
         self.sections = SectionRunner(ctx, self.case, self.journal, renders, self.report, self.assets)
         self.renders = renders

@@ -1,4 +1,4 @@
-"""Offline end to end: a bundled topic becomes a real video, with repair, resume and re-render."""
+"""Offline end to end: a bundled topic becomes a real video (a renamed API rewritten), resume, re-render."""
 
 import json
 from pathlib import Path
@@ -108,19 +108,18 @@ def test_narration_is_heard_and_subtitled_in_sync_with_the_highlights(case):
         assert abs(cue.start / 1000 - start) <= 0.2, (cue.text, cue.start, start)
 
 
-def test_repair_path_taken_and_recorded(case):
+def test_the_renamed_api_is_rewritten_before_any_render(case):
+    # The bundled section 3 uses ShowCreation (renamed Create): the static check rewrites it
+    # mechanically and records the rewrite, so no render fails and no repair call is made.
     root, _ = case
     m = manifest(root)
-    repaired = [s for s in m["sections"] if s["attempts"] > 1]
-    assert repaired, "the bundled topic scripts one failing first attempt"
-    history = repaired[0]["history"]
-    assert history[0]["kind"] == "generate" and history[0]["status"] == "code_error"
-    assert history[-1]["kind"] == "fix_lines" and history[-1]["status"] == "ok"
-    assert history[0]["message"]  # the traceback's last line, fed to the Coder
-    first, fixed = (root / history[0]["code"]).read_text(), (root / history[-1]["code"]).read_text()
-    assert first != fixed
-    assert (root / "sections" / repaired[0]["id"] / "final.py").read_text() == fixed
-    assert "coder.fix_lines" in m["tokens"]["by_stage"]
+    three = next(s for s in m["sections"] if s["id"] == "3")
+    assert three["status"] == "ok" and [h["kind"] for h in three["history"]] == ["generate"]
+    rewrites = three["history"][0]["rewrites"]
+    assert {(r["old"], r["new"]) for r in rewrites} == {("ShowCreation", "Create")}
+    final = (root / "sections" / "3" / "final.py").read_text()
+    assert "ShowCreation" not in final and "Create(" in final
+    assert "coder.fix_lines" not in m["tokens"]["by_stage"]
 
 
 def test_manifest_fields(case):

@@ -15,20 +15,7 @@ from c2v.models import RenderStatus, SectionStatus
 from c2v.pipeline import case_dir_for
 from c2v.repair import RepairPolicy
 from c2v.testing import pipeline_for
-from tests.messy_corpus import CASES, CorpusLLM, MessyCase
-
-
-def _config(case: MessyCase, tmp_path) -> RunConfig:
-    flags = list(case.flags)
-    kw: dict = {"allow_partial": "--allow-partial" in flags, "use_feedback": "--use-feedback" in flags}
-    if "--use-feedback" in flags:
-        kw["feedback_rounds"] = int(flags[flags.index("--feedback-rounds") + 1])
-    if "--max-fix-bug-tries" in flags:
-        kw["repair"] = RepairPolicy(
-            max_fix_bug_tries=int(flags[flags.index("--max-fix-bug-tries") + 1]),
-            max_regenerate_tries=int(flags[flags.index("--max-regenerate-tries") + 1]),
-        )
-    return RunConfig(topic=case.topic, output_dir=tmp_path, **kw)
+from tests.messy_corpus import CASES, CorpusLLM, MessyCase, run_config
 
 
 def test_the_corpus_is_large_and_one_topic_per_case():
@@ -38,7 +25,7 @@ def test_the_corpus_is_large_and_one_topic_per_case():
 
 @pytest.mark.parametrize("case", [c for c in CASES if not c.real_only], ids=lambda c: c.name)
 def test_each_case_ends_with_a_video_or_one_clearly_failed_section(case: MessyCase, tmp_path):
-    cfg = _config(case, tmp_path)
+    cfg = run_config(case, tmp_path)
     folder = case_dir_for(cfg)
     llm = CorpusLLM(case)
     pipeline, _ = pipeline_for(cfg, folder, llm)
@@ -62,7 +49,7 @@ def test_each_case_ends_with_a_video_or_one_clearly_failed_section(case: MessyCa
 
 
 def _run(case: MessyCase, tmp_path, **kw: object):
-    cfg = _config(case, tmp_path).model_copy(update=kw)
+    cfg = run_config(case, tmp_path).model_copy(update=kw)
     folder = case_dir_for(cfg)
     pipeline, executor = pipeline_for(cfg, folder, CorpusLLM(case))
     try:
@@ -113,7 +100,7 @@ def test_a_dead_endpoint_stops_the_topic(tmp_path):
                 raise LLMUnavailable("cannot reach 127.0.0.1:9: gave up after 3 tries")
             return super().complete(request)
 
-    cfg = _config(CASES[0], tmp_path)
+    cfg = run_config(CASES[0], tmp_path)
     folder = case_dir_for(cfg)
     pipeline, _ = pipeline_for(cfg, folder, Dead(CASES[0]))
     try:
@@ -156,3 +143,15 @@ def test_the_dry_run_comes_first_and_its_verdicts_are_cached(tmp_path):
     assert again.renders == []
     auto = RunConfig(topic="t")
     assert auto.dry_run_at(Tier.l) is False and auto.dry_run_at(Tier.m) is True
+
+
+def test_with_the_precheck_off_every_version_goes_to_the_sandbox_as_written(tmp_path):
+    from tests.messy_corpus import py, scene
+
+    renamed = py(scene("1", "        self.play(ShowCreation(dot), run_time=0.5)"))
+    case = MessyCase("no precheck", "No precheck topic", {**CASES[0].replies, "coder.code.1": renamed})
+    m, executor, folder = _run(case, tmp_path, precheck=False)
+    first = m.sections[0].history[0]
+    assert first.rewrites == [] and first.render_key
+    assert "ShowCreation" in executor.renders[0].code
+    assert "ShowCreation" in (folder.root / first.code).read_text()

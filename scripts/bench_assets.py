@@ -28,9 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from c2v.agents.coder import scene_name_for
 from c2v.assets import AssetResolver, AssetSettings, ResolvedAsset, SourceChoice
 from c2v.assets.iconset import bundled_sets
+from c2v.core.tiers import Tier
 from c2v.llm.offline import find_transcript
 from c2v.llm.parsing import extract_json, extract_python
-from c2v.models import RenderRequest, Storyboard, Tier
+from c2v.models import RenderRequest, Storyboard
 from c2v.pipeline.assets import RunAssets
 from sandbox.bwrap import BwrapBackend
 from sandbox.render import render_scene

@@ -20,7 +20,8 @@ from pydantic import Field, SecretStr
 
 from c2v.assets.cache import default_cache_dir
 from c2v.assets.models import SourceChoice
-from c2v.llm.settings import PLACEHOLDER_PREFIX, default_config_path, load_api_config, parse_knobs
+from c2v.llm.knobs import parse_knobs
+from c2v.llm.settings import PLACEHOLDER_PREFIX, default_config_path, load_api_config
 from c2v.models import Strict
 
 ICONFINDER_KEY_ENV = "ICONFINDER_API_KEY"

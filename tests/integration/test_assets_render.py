@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from c2v.config import RunConfig
-from c2v.core.tiers import video_format
+from c2v.core.tiers import Tier, video_format
 from c2v.llm.offline import OfflineLLM
-from c2v.models import RenderStatus, Tier
+from c2v.models import RenderStatus
 from c2v.pipeline import Pipeline, case_dir_for
 from c2v.pipeline.inprocess import InProcessExecutor
 from sandbox.bwrap import BwrapBackend

@@ -182,7 +182,10 @@ def default_config_path(env: Mapping[str, str] | None = None) -> Path | None:
     env = os.environ if env is None else env
     if env.get(CONFIG_ENV):
         return Path(env[CONFIG_ENV])
-    local = Path.cwd() / DEFAULT_CONFIG_NAME
+    try:
+        local = Path.cwd() / DEFAULT_CONFIG_NAME
+    except FileNotFoundError:  # the working directory is gone (a Ray job's unpacked working_dir)
+        return None
     return local if local.is_file() else None
 
 

@@ -271,3 +271,16 @@ def test_per_entry_variables_win_over_vendor_variables(config):
     settings = resolve_provider("gpt41", config, env=env)
     assert (settings.base_url, key(settings)) == ("https://entry.openai.azure.com", "entry-key")
     assert settings.key_source == "env GPT41_API_KEY"
+
+
+def test_default_config_path_when_the_working_directory_is_gone(tmp_path, monkeypatch):
+    # A Ray job's unpacked working_dir can be removed under a running driver: no local
+    # api_config.json then, rather than a FileNotFoundError from every topic.
+    from c2v.llm.settings import CONFIG_ENV, default_config_path
+
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    assert default_config_path({}) is None
+    assert default_config_path({CONFIG_ENV: "/etc/c2v.json"}) == Path("/etc/c2v.json")

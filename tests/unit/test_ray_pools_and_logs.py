@@ -19,6 +19,8 @@ from c2v.models import RenderRequest, SandboxLimits
 from c2v.pipeline import Pipeline, case_dir_for
 from cluster.pools import POOLS_ENV, RenderPools
 from cluster.runtime import ALLOW_PENDING_ENV, require_pools
+from sandbox.backends import BackendConfig
+from sandbox.base import SandboxKind
 
 pytestmark = pytest.mark.ray
 
@@ -114,6 +116,7 @@ def test_a_reused_worker_logs_each_task_with_its_own_ids(farm):
 
     pool = RenderPools.parse('{"l": {"resources": {"render_cpu": 1}}}', "test").for_tier(Tier.l)
     options = pool.task_options()
+    bwrap = BackendConfig(kind=SandboxKind.bwrap)
 
     @ray.remote
     def leaky() -> int:
@@ -122,9 +125,9 @@ def test_a_reused_worker_logs_each_task_with_its_own_ids(farm):
         structlog.get_logger("test").info("leaky_task")
         return os.getpid()
 
-    first = ray.get(render_task.options(**options).remote(boom("topic-a", "s1", "batch-a", 1), "bwrap"))
+    first = ray.get(render_task.options(**options).remote(boom("topic-a", "s1", "batch-a", 1), bwrap))
     leaky_pid = ray.get(leaky.options(**options).remote())
-    second = ray.get(render_task.options(**options).remote(boom("topic-b", "s2", "batch-b", 2), "bwrap"))
+    second = ray.get(render_task.options(**options).remote(boom("topic-b", "s2", "batch-b", 2), bwrap))
     assert first.result.section_id == "s1" and second.result.section_id == "s2"
 
     lines = worker_lines(farm)

@@ -23,73 +23,53 @@ with optional c2v fields per entry (``provider``, ``models`` per role, ``timeout
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr
 
-from c2v.errors import ConfigError, first_error
+from c2v.errors import ConfigError
+from c2v.llm.api_config import (
+    CONFIG_ENV,
+    DEFAULT_CONFIG_NAME,
+    PLACEHOLDER_PREFIX,
+    ApiConfig,
+    EntryConfig,
+    EntryProvider,
+    RoleModels,
+    default_config_path,
+    load_api_config,
+)
 from c2v.llm.knobs import llm_knobs, parse_knobs
+from c2v.llm.presets import NON_LLM_ENTRIES, PRESETS, Preset, ProviderKind, canonical_name
 from c2v.llm.prices import DEFAULT_PRICES, Price
 from c2v.models import Strict
 
-CONFIG_ENV = "C2V_API_CONFIG"
-DEFAULT_CONFIG_NAME = "api_config.json"
+__all__ = [  # the file's names stay importable from here, where callers have always found them
+    "CONFIG_ENV",
+    "DEFAULT_CONFIG_NAME",
+    "PLACEHOLDER_PREFIX",
+    "PRESETS",
+    "ApiConfig",
+    "EntryConfig",
+    "EntryProvider",
+    "Preset",
+    "ProviderKind",
+    "ProviderSettings",
+    "RoleModels",
+    "canonical_name",
+    "configured_names",
+    "default_config_path",
+    "load_api_config",
+    "require_usable",
+    "resolve_provider",
+]
+
 ROLES = ("planner", "coder", "critic")
-#: Code2Video's sample file ships values like "YOUR_API_KEY": they count as unset.
-PLACEHOLDER_PREFIX = "YOUR_"
 
-
-class ProviderKind(StrEnum):
-    offline = "offline"
-    gemini = "gemini"  # google-genai
-    openai = "openai"  # openai SDK: OpenAI, Azure's /openai/v1/ endpoint, OpenAI-compatible servers
-    azure = "azure"  # openai SDK's AzureOpenAI: endpoint + api-version + deployment
-    anthropic = "anthropic"  # anthropic SDK: Anthropic, or AnthropicFoundry for Azure AI Foundry
-
-
-class EntryProvider(StrEnum):
-    """What an ``api_config.json`` entry may say it is (``provider``): a wire, or a compatible server."""
-
-    gemini = "gemini"
-    openai = "openai"
-    azure = "azure"
-    anthropic = "anthropic"
-    openai_compatible = "openai-compatible"
-
-
-@dataclass(frozen=True)
-class Preset:
-    kind: ProviderKind
-    model: str | None
-    needs_key: bool = True
-    needs_base_url: bool = False
-
-
-#: ``--api`` names: Code2Video's, plus ``openai-compatible`` and ``offline``.
-PRESETS: dict[str, Preset] = {
-    "gemini": Preset(ProviderKind.gemini, "gemini-2.5-flash"),
-    "gpt51": Preset(ProviderKind.openai, "gpt-5.1"),
-    "gpt41": Preset(ProviderKind.openai, "gpt-4.1"),
-    "gpt4o": Preset(ProviderKind.openai, "gpt-4o"),
-    "claude": Preset(ProviderKind.anthropic, "claude-opus-4-5"),
-    "openai-compatible": Preset(ProviderKind.openai, None, needs_key=False, needs_base_url=True),
-    "offline": Preset(ProviderKind.offline, "offline-transcript", needs_key=False),
-}
-_ALIASES = {
-    **{name.replace("-", ""): name for name in PRESETS},
-    "anthropic": "claude",
-    "compatible": "openai-compatible",
-    "gpt5.1": "gpt51",
-    "gpt4.1": "gpt41",
-}
-#: Entries of Code2Video's file that are not language models.
-NON_LLM_ENTRIES = frozenset({"iconfinder"})
 
 # Which hosts a vendor-wide key variable may be sent to: a key only goes to its own vendor.
 _OPENAI_HOSTS = ("api.openai.com",)
@@ -97,37 +77,6 @@ _AZURE_HOST_SUFFIXES = (".azure.com", ".azure.us", ".azure.cn")
 _ANTHROPIC_HOSTS = ("api.anthropic.com",)
 GEMINI_KEY_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_AI_STUDIO_API_KEY")
 DEFAULT_AZURE_API_VERSION = "2024-10-21"
-
-
-# -- user-facing file model -----------------------------------------------------------------
-class RoleModels(Strict):
-    planner: str | None = None
-    coder: str | None = None
-    critic: str | None = None
-
-
-class EntryConfig(Strict):
-    """One entry of ``api_config.json``: Code2Video's fields plus c2v's optional ones."""
-
-    api_key: SecretStr | None = None
-    base_url: str | None = None
-    api_version: str | None = None
-    model: str | None = None
-    provider: EntryProvider | None = None
-    models: RoleModels = Field(default_factory=RoleModels)
-    timeout_s: float | None = Field(default=None, gt=0)
-    max_output_tokens: int | None = Field(default=None, gt=0)
-    structured_output: bool = True
-    rpm: int | None = Field(default=None, gt=0)
-    tpm: int | None = Field(default=None, gt=0)
-
-
-class ApiConfig(Strict):
-    """The whole file: named entries plus an optional price table."""
-
-    path: Path | None = None
-    entries: dict[str, EntryConfig] = Field(default_factory=dict)
-    prices: dict[str, Price] = Field(default_factory=dict)
 
 
 # -- the resolved settings --------------------------------------------------------------------
@@ -171,60 +120,6 @@ class ProviderSettings(Strict):
 
 
 # -- loading --------------------------------------------------------------------------------
-def canonical_name(name: str) -> str:
-    """Code2Video's and c2v's spellings of a provider name (``Gemini``, ``gpt-41``) made one."""
-    key = name.strip().lower().replace("_", "-")
-    return _ALIASES.get(key.replace("-", ""), key)
-
-
-def default_config_path(env: Mapping[str, str] | None = None) -> Path | None:
-    """``$C2V_API_CONFIG``, else ``./api_config.json`` when it exists."""
-    env = os.environ if env is None else env
-    if env.get(CONFIG_ENV):
-        return Path(env[CONFIG_ENV])
-    try:
-        local = Path.cwd() / DEFAULT_CONFIG_NAME
-    except FileNotFoundError:  # the working directory is gone (a Ray job's unpacked working_dir)
-        return None
-    return local if local.is_file() else None
-
-
-def load_api_config(path: Path | None) -> ApiConfig:
-    """Read Code2Video's ``api_config.json``; ``None`` gives an empty configuration."""
-    if path is None:
-        return ApiConfig()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"API config file {path} does not exist") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read API config file {path}: {exc.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        where = f" at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise ConfigError(f"API config file {path} is not valid JSON{where}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"API config file {path} must hold a JSON object of named entries")
-    raw_prices = data.pop("prices", {})
-    data.pop("speech", None)  # text-to-speech settings: c2v/speech/settings.py reads them
-    entries: dict[str, EntryConfig] = {}
-    for name, body in data.items():
-        try:
-            entries[canonical_name(name)] = EntryConfig.model_validate(body)
-        except ValidationError as exc:
-            raise ConfigError(f"API config file {path}, entry {name!r}: {_first_error(exc)}") from None
-    try:
-        prices = {str(k): Price.model_validate(v) for k, v in dict(raw_prices).items()}
-    except (ValidationError, TypeError, ValueError) as exc:
-        cause = _first_error(exc) if isinstance(exc, ValidationError) else "must map model names to prices"
-        raise ConfigError(f'API config file {path}, "prices": {cause}') from None
-    return ApiConfig(path=path, entries=entries, prices=prices)
-
-
-def _first_error(exc: ValidationError) -> str:
-    # Never echo the input: for api_key it is the secret itself.
-    return first_error(exc).line()
-
-
 def _set(value: str | None) -> str | None:
     if value is None:
         return None

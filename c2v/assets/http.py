@@ -10,8 +10,6 @@ the path and the status, never a header, and are scrubbed of the configured secr
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -20,7 +18,17 @@ import structlog
 
 from c2v.assets.settings import AssetSettings
 from c2v.errors import AssetFetchError, AssetServiceUnavailable
-from c2v.llm.remote import Fault, FaultKind, http_fault, one_line, redact, retry_after_s, transport_fault
+from c2v.llm.remote import (
+    Fault,
+    FaultKind,
+    http_fault,
+    one_line,
+    pause_before_retry,
+    redact,
+    retry_after_s,
+    retry_delay,
+    transport_fault,
+)
 
 log = structlog.get_logger("c2v.assets")
 
@@ -29,17 +37,6 @@ def make_client(settings: AssetSettings) -> httpx2.Client:
     timeout = httpx2.Timeout(settings.timeout_s, connect=min(settings.connect_timeout_s, settings.timeout_s))
     # Redirects are followed by httpx2, which drops Authorization when the origin changes.
     return httpx2.Client(timeout=timeout, follow_redirects=True, headers={"user-agent": "c2v-assets"})
-
-
-def retry_delay(fault: Fault, tries: int, settings: AssetSettings) -> float | None:
-    """Seconds before the next try, or ``None`` to give up (RemoteLLM's rule, same knobs)."""
-    if not fault.kind.retryable or tries >= settings.max_tries:
-        return None
-    if fault.retry_after is not None and fault.retry_after > settings.max_wait_s:
-        return None
-    base = min(settings.backoff_max_s, settings.backoff_s * 2.0 ** (tries - 1))
-    delay = base / 2 + random.uniform(0, base / 2)  # noqa: S311 - jitter, not cryptography
-    return max(delay, fault.retry_after) if fault.retry_after is not None else delay
 
 
 def get(
@@ -67,11 +64,7 @@ def get(
         delay = retry_delay(fault, tries, settings)
         if delay is None:
             raise _error(where, fault, tries, settings)
-        log.warning(
-            "asset_retry", service=service, attempt=tries, fault=fault.kind.value, status=fault.status,
-            delay_s=round(delay, 2),
-        )  # fmt: skip
-        time.sleep(delay)
+        pause_before_retry(log, "asset_retry", fault, tries, delay, service=service)
 
 
 def _body_line(response: httpx2.Response) -> str:

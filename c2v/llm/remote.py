@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import ClassVar
+from typing import ClassVar, Protocol
 from urllib.parse import urlsplit
 
 import structlog
@@ -210,11 +210,25 @@ def malformed_fault(exc: BaseException) -> Fault | None:
     return None
 
 
-def retry_delay(fault: Fault, tries: int, s: ProviderSettings) -> float | None:
+class RetryKnobs(Protocol):
+    """The knobs of the retry policy; provider settings and asset settings both carry them."""
+
+    @property
+    def max_tries(self) -> int: ...
+    @property
+    def backoff_s(self) -> float: ...
+    @property
+    def backoff_max_s(self) -> float: ...
+    @property
+    def max_wait_s(self) -> float: ...
+
+
+def retry_delay(fault: Fault, tries: int, s: RetryKnobs) -> float | None:
     """The one retry policy: seconds to wait before try ``tries + 1``, or ``None`` to give up.
 
     Exponential backoff with jitter, capped, never shorter than ``Retry-After``; a
-    ``Retry-After`` longer than ``max_wait_s`` gives up at once. Speech providers use it too.
+    ``Retry-After`` longer than ``max_wait_s`` gives up at once. Speech providers and the
+    icon services use it too.
     """
     if not fault.kind.retryable or tries >= s.max_tries:
         return None
@@ -223,6 +237,21 @@ def retry_delay(fault: Fault, tries: int, s: ProviderSettings) -> float | None:
     base = min(s.backoff_max_s, s.backoff_s * 2.0 ** (tries - 1))
     delay = base / 2 + random.uniform(0, base / 2)  # noqa: S311 - jitter, not cryptography
     return delay if fault.retry_after is None else max(delay, fault.retry_after)
+
+
+def pause_before_retry(
+    logger: structlog.typing.FilteringBoundLogger,
+    event: str,
+    fault: Fault,
+    tries: int,
+    delay: float,
+    **who: object,
+) -> None:
+    """Log the retry (``who`` names the provider or service and model) and wait ``delay`` seconds."""
+    logger.warning(
+        event, **who, attempt=tries, fault=fault.kind.value, status=fault.status, delay_s=round(delay, 2)
+    )
+    time.sleep(delay)
 
 
 def describe_fault(fault: Fault, tries: int, s: ProviderSettings, host: str) -> str:
@@ -323,16 +352,9 @@ class RemoteLLM(ABC):
                 delay = self._retry_delay(fault, tries)
                 if delay is None:
                     raise self._error(fault, tries) from exc
-                log.warning(
-                    "llm_retry",
-                    provider=self.provider,
-                    model=self.model,
-                    attempt=tries,
-                    fault=fault.kind.value,
-                    status=fault.status,
-                    delay_s=round(delay, 2),
+                pause_before_retry(
+                    log, "llm_retry", fault, tries, delay, provider=self.provider, model=self.model
                 )
-                time.sleep(delay)
                 continue
             return self._reply(sent, messages, ticket, started)
 

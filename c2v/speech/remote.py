@@ -9,7 +9,6 @@ secret-free error messages come from :mod:`c2v.llm.remote`, with the same
 
 from __future__ import annotations
 
-import time
 from abc import ABC, abstractmethod
 from typing import ClassVar
 from urllib.parse import urlsplit
@@ -24,7 +23,7 @@ from c2v.errors import (
     SpeechTimeout,
     SpeechUnavailable,
 )
-from c2v.llm.remote import Fault, FaultKind, describe_fault, malformed_fault, retry_delay
+from c2v.llm.remote import Fault, FaultKind, describe_fault, malformed_fault, pause_before_retry, retry_delay
 from c2v.llm.settings import ProviderSettings
 from c2v.speech.base import SpeechRequest
 
@@ -75,13 +74,6 @@ class RemoteSpeech(ABC):
                 if delay is None:
                     what = describe_fault(fault, tries, self.connection, self.host)
                     raise _ERRORS[fault.kind](f"speech {self.name} ({request.model}): {what}") from exc
-                log.warning(
-                    "speech_retry",
-                    provider=self.name,
-                    model=request.model,
-                    attempt=tries,
-                    fault=fault.kind.value,
-                    status=fault.status,
-                    delay_s=round(delay, 2),
+                pause_before_retry(
+                    log, "speech_retry", fault, tries, delay, provider=self.name, model=request.model
                 )
-                time.sleep(delay)

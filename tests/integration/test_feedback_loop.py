@@ -1,18 +1,25 @@
-"""Offline critic loop end to end: only flagged sections are revised and re-rendered."""
+"""Offline critic loop end to end: only flagged sections are revised and re-rendered.
+
+The same case is then evaluated and its run report opened in headless chromium.
+"""
 
 import json
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from c2v.media.probe import probe_video
+from tests.browser import screenshot, share_near
+from tests.conftest import run_c2v
+from tests.llm_fakes import FakeProvider
+from tests.vlm_fakes import ScriptedJudge, aes_reply
 
 pytestmark = [pytest.mark.integration, pytest.mark.ray]
 
 
 @pytest.fixture(scope="module")
 def binary_search(tmp_path_factory):
-    from tests.conftest import run_c2v
-
     out = tmp_path_factory.mktemp("fb")
     proc = run_c2v("generate", "Binary search", "-o", str(out), "--use_feedback", "--feedback_rounds", "3")
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -63,6 +70,35 @@ def test_the_final_code_is_the_revised_code(binary_search):
     assert "stack mid below lo" in (root / "sections" / "2" / "final.py").read_text()
     assert 'place_at("A3", chart' in (root / "sections" / "3" / "final.py").read_text()
     assert "critic" in json.loads((root / "manifest.json").read_text())["tokens"]["by_agent"]
+
+
+def test_the_report_opens_from_the_file_system_with_keyframes_and_plots(binary_search, tmp_path_factory):
+    """`c2v eval` and `c2v report` on this case, opened in headless chromium; the screenshot is kept."""
+    case, _ = binary_search
+    with FakeProvider(responder=ScriptedJudge({}, aes_policy=lambda n: aes_reply(15))) as fake:
+        config = case.parent / "api_config.json"
+        config.write_text(
+            json.dumps({"gemini": {"base_url": fake.url, "api_key": "k-test-1", "model": "gemini-2.5-flash"}})
+        )
+        aes = run_c2v("eval", "aes", str(case), "--api", "gemini", "--api-config", str(config))
+        assert aes.returncode == 0, aes.stderr
+    assert run_c2v("eval", "efficiency", str(case)).returncode == 0
+    proc = run_c2v("report", str(case))
+    assert proc.returncode == 0, proc.stderr
+    html = case / "report.html"
+    text = html.read_text()
+    assert text.count("data:image/jpeg;base64,") >= 4 * 4  # every section's keyframes, and more
+    assert "overlap" in text  # the demo's overlapping labels, boxed on the frame before the revision
+    assert "AES" in text and "Efficiency" in text
+
+    out = tmp_path_factory.mktemp("screenshots")
+    png = screenshot(html, out / "report.png")
+    print(f"report screenshot: {png}")
+    pixels = np.asarray(Image.open(png).convert("RGB"))
+    assert pixels.shape[:2] == (2400, 1280)
+    assert share_near(pixels, (0, 0, 0), tol=8) > 0.03  # Manim's black keyframes are on screen
+    assert share_near(pixels, (31, 119, 180)) > 0.002  # matplotlib's first series colour: a plot drew
+    assert share_near(pixels, (255, 127, 14)) > 0.0005  # and its second (output tokens)
 
 
 def test_rerun_reuses_every_call_and_render(binary_search, c2v):

@@ -1,27 +1,86 @@
-"""Offline end to end: a bundled topic becomes a real video (a renamed API rewritten), resume, re-render."""
+"""A whole `c2v generate` end to end, through the OpenAI-compatible path against a local server.
+
+The server replays the bundled Pythagorean-theorem transcript over the Chat Completions
+wire, choosing each reply from the prompt it is sent. Everything else is real: the CLI,
+api_config.json found in the working directory, the openai SDK, Ray actors with the shared
+rate limiter, bubblewrap renders at tier l, the static check's mechanical rewrite of a
+renamed Manim API (section 3's ``ShowCreation``), narration and subtitles, stitching, the
+manifest with costs from the config's price table; then a second run (nothing asked, nothing
+rendered), a re-render in portrait without the LLM, and a failing section with and without
+``--allow-partial``. Every byte the run printed, logged or wrote (case folder, Ray's session
+logs) is searched for the API key.
+"""
+
+from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import av
 import pytest
 
+from c2v.llm.offline import transcripts_root
 from c2v.media.probe import probe_video
+from tests.conftest import run_c2v
+from tests.llm_fakes import FakeProvider, TranscriptReplay
 
 pytestmark = [pytest.mark.integration, pytest.mark.ray]
 
 TOPIC = "Pythagorean theorem"
+SECRET = "sk-e2e-DO-NOT-LEAK-7f3a9c1e5b2d4a6f"
+PRICE = {"input": 1.0, "output": 2.0}  # USD per million tokens
+PROVIDER = ("--api", "openai-compatible")
+
+
+@dataclass
+class Run:
+    work: Path  # the working directory, holding api_config.json
+    root: Path  # the case folder
+    first: subprocess.CompletedProcess[str]
+    first_manifest: dict  # as the first run wrote it (the second run rewrites its "this_run")
+    second: subprocess.CompletedProcess[str]
+    server: FakeProvider
+    replay: TranscriptReplay
+    ray_tmp: Path
+    env: dict[str, str]
+
+    def c2v(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Another `c2v` command in the same working directory and environment."""
+        return run_c2v(*args, cwd=self.work, env=self.env)
 
 
 @pytest.fixture(scope="module")
-def case(tmp_path_factory):
-    from tests.conftest import run_c2v
+def run(tmp_path_factory) -> Iterator[Run]:
+    work = tmp_path_factory.mktemp("e2e")
+    ray_tmp = Path(tempfile.mkdtemp(prefix="c2vray", dir="/tmp"))  # short: Ray's socket paths are bounded
+    replay = TranscriptReplay(transcripts_root() / "pythagorean-theorem")
+    with FakeProvider(responder=replay) as server:
+        config = {
+            "openai-compatible": {"base_url": f"{server.url}/v1", "api_key": SECRET, "model": "replay-1"},
+            "iconfinder": {"api_key": "YOUR_ICONFINDER_KEY"},
+            "prices": {"replay-1": PRICE},
+        }
+        (work / "api_config.json").write_text(json.dumps(config))
+        env = {"RAY_TMPDIR": str(ray_tmp), "C2V_LLM_RPM": "600"}
+        args = ("generate", TOPIC, *PROVIDER, "-o", str(work / "out"), "--folder_prefix", "it")
+        first = run_c2v(*args, "--log-json", cwd=work, env=env)
+        assert first.returncode == 0, first.stderr[-3000:]
+        root = work / "out" / "it" / "pythagorean-theorem"
+        size, first_manifest = (root / "video.mp4").stat().st_size, manifest(root)
+        second = run_c2v(*args, cwd=work, env=env)
+        assert (root / "video.mp4").stat().st_size == size
+        yield Run(work, root, first, first_manifest, second, server, replay, ray_tmp, env)
+    shutil.rmtree(ray_tmp, ignore_errors=True)
 
-    out = tmp_path_factory.mktemp("e2e")
-    proc = run_c2v("generate", TOPIC, "-o", str(out), "--folder_prefix", "it", "--log-json")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    root = out / "it" / "pythagorean-theorem"
-    return root, proc
+
+@pytest.fixture(scope="module")
+def case(run: Run) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    return run.root, run.first
 
 
 def manifest(root: Path) -> dict:
@@ -122,10 +181,10 @@ def test_the_renamed_api_is_rewritten_before_any_render(case):
     assert "coder.fix_lines" not in m["tokens"]["by_stage"]
 
 
-def test_manifest_fields(case):
-    root, _ = case
-    m = manifest(root)
-    assert m["topic"] == TOPIC and m["provider"] == "offline" and m["tier"] == "l"
+def test_manifest_fields(run):
+    m = run.first_manifest
+    assert m["topic"] == TOPIC and m["tier"] == "l"
+    assert m["provider"] == "openai-compatible" and m["model"] == "replay-1"
     t = m["timings_s"]
     stages = ("plan", "sections", "critic", "final_tier", "stitch")
     assert sum(t[k] for k in stages) <= t["total"] + 0.01  # wall-clock stages never overlap
@@ -138,23 +197,69 @@ def test_manifest_fields(case):
         assert s["status"] == "ok" and s["duration_s"] > 1 and s["attempts"] >= 1
 
 
-def test_second_run_repeats_nothing(case, c2v):
-    root, _ = case
-    before = (root / "video.mp4").stat().st_size
-    proc = c2v("generate", TOPIC, "-o", str(root.parent.parent), "--folder_prefix", "it")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    m = manifest(root)
-    assert m["this_run"]["llm_calls"] == 0
-    assert m["this_run"]["renders"] == 0
+def test_every_reply_came_over_the_wire_with_the_key(run):
+    server, replay = run.server, run.replay
+    assert replay.keys[:2] == ["planner.outline", "planner.storyboard"]
+    # Section 3's ShowCreation (renamed Create) is rewritten by the static check before any
+    # render, so the transcript's repair reply is never asked for: one call per section.
+    assert sorted(replay.keys[2:]) == [f"coder.code.{i}" for i in range(1, 6)]  # asked in parallel
+    for request in server.requests:
+        assert request.headers["authorization"] == f"Bearer {SECRET}"
+        assert request.json["model"] == "replay-1"
+    planner = [r.json for r in server.requests if "Write the outline" in json.dumps(r.json)]
+    assert planner and planner[0]["response_format"]["json_schema"]["name"] == "Outline"
+    coder = [r.json for r in server.requests if "Section 1 of" in json.dumps(r.json)]
+    assert coder and "response_format" not in coder[0]
+
+
+def test_tokens_and_cost_in_the_manifest(run):
+    m, first = run.first_manifest, run.first
+    tokens = m["tokens"]
+    assert set(tokens["by_agent"]) == {"planner", "coder"} and set(tokens["by_stage"]) == {
+        "planner.outline",
+        "planner.storyboard",
+        "coder.code",
+    }
+    three = next(s for s in m["sections"] if s["id"] == "3")
+    assert [h["kind"] for h in three["history"]] == ["generate"] and three["status"] == "ok"
+    assert {(r["old"], r["new"]) for r in three["history"][0]["rewrites"]} == {("ShowCreation", "Create")}
+    expected = (tokens["input"] * PRICE["input"] + tokens["output"] * PRICE["output"]) / 1e6
+    assert tokens["cost_usd"] == pytest.approx(expected, rel=1e-3) and tokens["cost_usd"] > 0
+    assert tokens["unpriced_models"] == [] and tokens["by_model"]["replay-1"]["input"] == tokens["input"]
+    assert "sections:" in first.stdout and "(~$" in first.stdout
+
+
+def test_a_second_run_asks_nothing_and_renders_nothing(run):
+    assert run.second.returncode == 0, run.second.stderr[-2000:]
+    m = manifest(run.root)
+    assert m["this_run"]["llm_calls"] == 0 and m["this_run"]["renders"] == 0
     assert m["this_run"]["renders_reused"] >= len(m["sections"])
     assert m["speech"]["calls"] == 0 and m["speech"]["cached"] > 0
-    assert (root / "video.mp4").stat().st_size == before
+    assert len(run.server.requests) == len(run.replay.keys)
 
 
-def test_render_case_in_portrait_without_llm(case, c2v):
-    root, _ = case
+def test_the_key_appears_nowhere(run):
+    root, first, second, ray_tmp = run.root, run.first, run.second, run.ray_tmp
+    needle = SECRET.encode()
+    partial = SECRET[:16].encode()
+    for proc in (first, second):
+        for stream in (proc.stdout, proc.stderr):
+            assert SECRET[:16] not in stream
+    assert first.stderr.strip(), "--log-json wrote log lines, and they were searched"
+    searched = 0
+    for folder in (root, ray_tmp):
+        for path in folder.rglob("*"):
+            if path.is_file() and not path.is_symlink():
+                data = path.read_bytes()
+                searched += 1
+                assert needle not in data and partial not in data, f"the key leaked into {path}"
+    assert searched > 20, "the case folder and Ray's logs were there to search"
+
+
+def test_render_case_in_portrait_without_llm(run):
+    root = run.root
     calls_before = sorted(p.name for p in (root / "calls").iterdir())
-    proc = c2v("render", str(root), "--portrait")
+    proc = run.c2v("render", str(root), "--portrait")
     assert proc.returncode == 0, proc.stderr[-2000:]
     m = manifest(root)
     assert (m["width"], m["height"], m["orientation"]) == (480, 854, "portrait")
@@ -167,19 +272,25 @@ def test_render_case_in_portrait_without_llm(case, c2v):
     assert three["history"][0]["rewrites"], "the section histories are kept (section 3's static rename)"
 
 
-def test_failed_section_stops_the_run_unless_partial_is_allowed(case, c2v):
-    import shutil
-
-    root, _ = case
+def test_failed_section_stops_the_run_unless_partial_is_allowed(run):
+    root = run.root
     out = root.parent.parent
     # A copy of the finished case: every call is journaled and every render but one cached.
     # Without the static check, section 3's removed ShowCreation reaches the sandbox and fails;
     # with no fix and no regeneration allowed, that section alone fails.
     copy = out / "nofix" / root.name
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns("manifest.json", "video.mp4", ".lock"))
-    strict = ["--folder_prefix", "nofix", "--max_fix_bug_tries", "0", "--max_regenerate_tries", "0"]
+    strict = [
+        *PROVIDER,
+        "--folder_prefix",
+        "nofix",
+        "--max_fix_bug_tries",
+        "0",
+        "--max_regenerate_tries",
+        "0",
+    ]
     strict += ["--no-precheck"]
-    proc = c2v("generate", TOPIC, "-o", str(out), *strict)
+    proc = run.c2v("generate", TOPIC, "-o", str(out), *strict)
     assert proc.returncode == 1
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "section 3" in lines[0] and "--allow-partial" in lines[0]
@@ -187,7 +298,7 @@ def test_failed_section_stops_the_run_unless_partial_is_allowed(case, c2v):
     m = manifest(copy)
     assert m["missing_sections"] == ["3"] and m["video"] is None
 
-    proc = c2v("generate", TOPIC, "-o", str(out), *strict, "--allow-partial")
+    proc = run.c2v("generate", TOPIC, "-o", str(out), *strict, "--allow-partial")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "missing:  sections 3" in proc.stdout
     m = manifest(copy)

@@ -37,9 +37,11 @@ from c2v.service.deps import Caller, State, own
 from c2v.service.metrics import metrics_text
 from c2v.service.requests import provider_for
 from c2v.service.revise import mount_revise
+from c2v.service.sections_api import mount_sections
 from c2v.store import videos
 from c2v.store.db import Database, ping
 from c2v.store.schema import EventKind, Video, VideoStatus, as_utc
+from c2v.studio.mount import mount_studio
 
 #: Seconds a client over its in-flight limit is told to wait.
 IN_FLIGHT_RETRY_S = 30
@@ -218,8 +220,10 @@ def make_api(revise: bool = False) -> FastAPI:
         own(state, caller, video_id)
         return EventSourceResponse(_follow(state.db, video_id, last_event_id or 0), ping=10)
 
+    mount_sections(api)
     if revise:
         mount_revise(api)
+    mount_studio(api)
     return api
 
 

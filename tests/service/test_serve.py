@@ -168,8 +168,8 @@ def test_sigkill_mid_video_then_restart_repeats_no_render_or_llm_call(tmp_path):
             time.sleep(0.5)
         else:
             pytest.fail("no section finished")
-    below = served.kill()
-    left = wait_gone([pid for pid, _ in below], timeout=120)
+    below = served.crash()
+    left = wait_gone([pid for pid, _ in below], timeout=30)
     assert left == [], [cmd[:120] for pid, cmd in below if pid in left]
     case = case_of(tmp_path, made.id)
     calls_before = len(list((case / "calls").glob("*.json")))

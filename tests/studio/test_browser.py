@@ -164,6 +164,33 @@ def test_binary_search_renders_four_thumbnails_and_plays(page, served, shots):
     assert page.problems == []
 
 
+def test_revising_one_section_renders_only_it_again_and_shows_both_versions(page, served, shots):
+    vid = page.get_attribute("#current", "data-video")
+    before = {s["id"]: s["attempts"] for s in api(served, f"/v1/videos/{vid}")["sections"]}
+    old_thumb = page.get_attribute('#cards li[data-section="4"] .thumb img', "data-render")
+    page.click("#detail-4 summary")
+    page.fill("#note-4", "Make the table of looks larger and easier to read")
+    page.click("#detail-4 form.revise button[type=submit]")
+    page.wait_for_selector("#detail-4 .compare", timeout=WAIT_MS)
+    captions = page.locator("#detail-4 .compare figcaption").all_inner_texts()
+    assert captions == ["Before the note (attempt 1)", "After the note (attempt 2, in the video)"]
+    assert page.locator("#detail-4 .compare .frame img").count() >= 2
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#detail-4 .compare .frame img')]"
+        ".every(i => i.complete && i.naturalWidth > 0)",
+        timeout=60_000,
+    )
+    after = {s["id"]: s["attempts"] for s in api(served, f"/v1/videos/{vid}")["sections"]}
+    assert after == {**before, "4": before["4"] + 1}  # only section 4 was worked on again
+    (revision,) = api(served, f"/v1/videos/{vid}/revisions")
+    assert (revision["section_id"], revision["status"], revision["attempt"]) == ("4", "succeeded", 2)
+    new_thumb = page.get_attribute('#cards li[data-section="4"] .thumb img', "data-render")
+    assert new_thumb and new_thumb != old_thumb
+    page.wait_for_function("() => document.getElementById('player').duration > 5", timeout=60_000)
+    page.locator("#detail-4").screenshot(path=shots / "revised.png")
+    assert page.is_hidden("#error") and page.problems == []
+
+
 def test_phone_width_keeps_everything_in_the_window(page, shots):
     page.set_viewport_size({"width": 390, "height": 844})
     page.wait_for_timeout(300)
@@ -175,7 +202,8 @@ def test_phone_width_keeps_everything_in_the_window(page, shots):
 def test_screenshot_for_the_readme(page, shots):
     """Last: the finished page, copied into docs/ when asked to."""
     png = shots / "studio.png"
-    page.screenshot(path=png, full_page=False)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.screenshot(path=png, full_page=True, clip={"x": 0, "y": 0, "width": 1280, "height": 1800})
     print(f"studio screenshots: {shots}")
     if os.environ.get("C2V_UPDATE_SCREENSHOTS") == "1":
         shutil.copyfile(png, ROOT / "docs" / "studio-screenshot.png")

@@ -4,8 +4,9 @@ import { ApiError, blobUrl, call, clearKey, events, oneLine, setKey, signedIn } 
 import { $, MediaCache, el, loadInto } from "./dom.js";
 import { isTerminal, renderHistory } from "./history.js";
 import { renderDetails } from "./sections.js";
+import { attempts, doing } from "./words.js";
 
-const REVISION_POLL_MS = 1000;
+const REVISION_POLL_MS = 2000;
 const media = new MediaCache(blobUrl);
 // `revised` counts this page's revisions of the open video: each one stitches a new file.
 const state = { video: null, follow: null, stages: [], titles: new Map(), revised: 0 };
@@ -67,30 +68,13 @@ async function loadProviders() {
 }
 
 // -- the current video ------------------------------------------------------------------
-const DOING = {
-  generate: "writing its code",
-  fix_lines: "fixing its code",
-  fix_file: "fixing its code",
-  regenerate: "rewriting its code",
-  revise: "revising its layout",
-  anchor_edit: "moving objects",
-  note: "revising from your note",
-};
-
-/** A section's status in words ("rendering l" is the pipeline's "rendering at tier l"). */
-function doing(status) {
-  const tier = /^rendering (\w)$/.exec(status);
-  return tier ? `rendering at tier ${tier[1]}` : (DOING[status] ?? status);
-}
-
 function card(section) {
-  const attempts = `${section.attempts} attempt${section.attempts === 1 ? "" : "s"}`;
   return el(
     "li",
     { class: `card ${section.status === "ok" ? "ok" : ""}`, "data-section": section.id, "data-status": section.status },
     el("div", { class: `thumb ${state.video?.orientation ?? "landscape"}` }),
     el("span", { class: "card-title", text: `§${section.id} ${section.title || state.titles.get(section.id) || ""}` }),
-    el("span", { class: "card-status", text: `${doing(section.status)} · ${attempts}` }),
+    el("span", { class: "card-status", text: `${doing(section.status)} · ${attempts(section.attempts)}` }),
   );
 }
 
@@ -108,6 +92,13 @@ function drawCards(sections) {
 }
 
 function thumbnails(page) {
+  const first = page.sections[0]?.versions.at(-1);
+  if (first) {
+    // The player's poster: a section's opening frame is often blank, its last keyframe is not.
+    media.get(first.keyframe_url).then((url) => {
+      $("player").poster = url;
+    }, () => {});
+  }
   for (const section of page.sections) {
     const last = section.versions[section.versions.length - 1];
     const slot = document.querySelector(`#cards li[data-section="${CSS.escape(section.id)}"] .thumb`);
@@ -117,6 +108,14 @@ function thumbnails(page) {
     const fresh = el("img", { alt: `Last keyframe of section ${section.id}`, "data-render": last.render });
     slot.replaceChildren(loadInto(fresh, media, last.keyframe_url));
   }
+}
+
+/** While it runs: how many sections have rendered, or the stage before there are sections. */
+function progress(view) {
+  if (isTerminal(view.status)) return "";
+  const total = view.sections.length;
+  if (total) return ` · ${view.sections.filter((s) => s.status === "ok").length} of ${total} sections rendered`;
+  return state.stages.length ? ` · ${state.stages[state.stages.length - 1]}` : "";
 }
 
 function took(view) {
@@ -133,8 +132,7 @@ function showVideo(view) {
   $("current-title").textContent = view.topic;
   const orientation = view.orientation === "portrait" ? "portrait" : "landscape";
   $("current").dataset.orientation = orientation;
-  const stage = state.stages.length && !isTerminal(view.status) ? ` · ${state.stages[state.stages.length - 1]}` : "";
-  $("current-status").textContent = `${view.status}${view.error ? `: ${view.error}` : stage}${took(view)}`;
+  $("current-status").textContent = `${view.status}${view.error ? `: ${view.error}` : progress(view)}${took(view)}`;
   drawCards(view.sections);
 }
 
@@ -238,6 +236,7 @@ async function revise(section, note, { button, status }) {
         note,
       });
       status.textContent = `Section ${section.id} is being revised; only it renders again.`;
+      sectionEvent({ section_id: section.id, text: "note" });
       const done = await waitRevision(view.id, made.id);
       if (done.status !== "succeeded") throw new ApiError(0, done.error || `the revision ${done.status}`);
       state.revised += 1;

@@ -2,6 +2,7 @@
 // and the revise box; after a person's note, the new version beside the old one.
 
 import { el, loadInto } from "./dom.js";
+import { attempts, doing } from "./words.js";
 
 const MAX_FRAMES = 3;
 
@@ -157,11 +158,10 @@ function reviseForm(section, onRevise) {
 /** The details of every section; `revisable` adds each rendered section's revise box. */
 export function renderDetails(container, page, { media, revisable, onRevise, open }) {
   const nodes = page.sections.map((section) => {
-    const attempts = `${section.attempts} attempt${section.attempts === 1 ? "" : "s"}`;
     return el(
       "details",
       { class: "section", id: `detail-${section.id}`, "data-section": section.id, open: open.has(section.id) },
-      el("summary", {}, el("strong", { text: `§${section.id} ${section.title}` }), ` — ${section.status}, ${attempts}`),
+      el("summary", {}, el("strong", { text: `§${section.id} ${section.title}` }), ` — ${doing(section.status)}, ${attempts(section.attempts)}`),
       versions(media, section, page.orientation),
       el("h4", { text: "Critic's notes" }),
       critic(section),

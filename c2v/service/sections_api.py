@@ -36,7 +36,7 @@ from c2v.report.frames import issue_box
 from c2v.review.keyframes import frames_at
 from c2v.service.api import Problem, SectionView, VideoRequest
 from c2v.service.deps import Caller, State, own
-from c2v.store.schema import Video
+from c2v.store.schema import Video, VideoStatus
 
 KEYFRAME_WIDTH = 640
 MAX_CODE_CHARS = 200_000
@@ -194,22 +194,24 @@ def section_page(video: Video) -> SectionPage:
     stored = _stored(video)
     case = _case(video)
     details: list[SectionDetail] = []
+    running = VideoStatus(video.status) is VideoStatus.running
     if case is not None:
         titles, manifest = _titles(case)
         for sid in list(titles) or list(stored):
             history = case.load_history(sid)
             view = stored.get(sid) or SectionView(id=sid, status="queued")
             last = history[-1] if history else None
-            pending = case.attempt_code(sid, len(history) + 1)  # written before its render ends
+            # While it runs, the attempt being rendered has its code on disk before its history entry.
+            pending = case.attempt_code(sid, len(history) + 1)
+            if not running or not pending.is_file():
+                pending = case.path(last.code) if last else pending
             details.append(
                 SectionDetail(
                     id=sid,
                     title=titles.get(sid) or view.title,
                     status=view.status,
                     attempts=view.attempts,
-                    code=_read_code(
-                        case, case.rel(pending) if pending.is_file() else last.code if last else ""
-                    ),
+                    code=_read_code(case, case.rel(pending)) if pending.is_file() else "",
                     message=last.message if last else "",
                     versions=_versions(case, video, sid, history, orientation),
                     critic=_critic(manifest, sid),

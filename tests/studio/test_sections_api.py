@@ -18,6 +18,7 @@ from c2v.models import (
     StoryboardSection,
 )
 from c2v.store import keys, videos
+from c2v.store.schema import VideoStatus
 from tests.eval_cases import tiny_video
 from tests.service.test_api import key_for, service, submit  # noqa: F401  (the fixture)
 
@@ -109,6 +110,21 @@ def test_sections_show_versions_findings_boxes_code_and_progress(running):
     assert 0 <= box["x0"] < box["x1"] <= 1 and 0 <= box["y0"] < box["y1"] <= 1
     # Section 2 has not rendered: its code is the attempt being rendered, and it has no version.
     assert two["versions"] == [] and two["code"] == "# section 2, rendering\n" and two["title"] == "Part 2"
+    assert one["code"] == after["code"]
+
+
+def test_a_finished_video_shows_the_code_in_its_history_not_a_reverted_attempt(running, tmp_path):
+    client, headers, vid = running
+    case = CaseDir(tmp_path / "videos" / vid / "binary-search")
+    case.save_code("1", 3, "# a revision that was reverted\n")
+    assert (
+        client.get(f"/v1/videos/{vid}/sections", headers=headers)
+        .json()["sections"][0]["code"]
+        .startswith("# a revision")
+    )  # while it runs, the attempt on disk is the one being rendered
+    videos.finish(client.db, vid, videos.Outcome(status=VideoStatus.succeeded))
+    one = client.get(f"/v1/videos/{vid}/sections", headers=headers).json()["sections"][0]
+    assert one["code"].startswith("# note of section 1")
 
 
 def test_keyframes_are_served_for_the_sections_own_renders_only(running, service):  # noqa: F811

@@ -8,6 +8,8 @@
         video = c2v.submit("Binary search", quality="m")
         done = c2v.wait(video.id, on_event=print)  # follows the server-sent events
         c2v.download(video.id, "binary-search.mp4")
+        note = c2v.revise(video.id, "2", "Make the labels larger")  # queued
+        c2v.wait_revision(video.id, note.id)  # succeeded: the video is stitched again
 
 Every error from the service is a :class:`c2v.errors.ServiceError` carrying the HTTP status
 and the service's one-line ``detail``.
@@ -19,15 +21,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from httpx_sse import connect_sse
 
 from c2v.core.fsio import atomic_writer
 from c2v.errors import ServiceError
-from c2v.service.api import EventView, ReviseRequest, VideoCreated, VideoView
+from c2v.service.api import EventView, RevisionView, VideoCreated, VideoView
 from c2v.store.schema import EventKind, VideoStatus
+
+T = TypeVar("T")
 
 
 class Client:
@@ -73,7 +77,7 @@ class Client:
         return view
 
     def events(self, video_id: str, after: int = 0) -> list[EventView]:
-        """Every event of the video so far, and on until its final status when it is running."""
+        """Every event of the video so far, and on until it and its revisions have ended."""
         seen: list[EventView] = []
         self._follow(video_id, after, seen.append)
         return seen
@@ -82,24 +86,15 @@ class Client:
         self, video_id: str, on_event: Callable[[EventView], None] | None = None, timeout_s: float = 3600
     ) -> VideoView:
         """Follow the video's events until it ends; reconnects (with Last-Event-ID) when cut off."""
-        deadline = time.monotonic() + timeout_s
-        last = 0
-        while time.monotonic() < deadline:
 
-            def seen(event: EventView) -> None:
-                nonlocal last
-                last = event.id
-                if on_event is not None:
-                    on_event(event)
+        def ended(event: EventView) -> bool:
+            return event.kind is EventKind.status and VideoStatus(event.text).is_terminal()
 
-            try:
-                self._follow(video_id, last, seen)
-            except httpx.TransportError:
-                time.sleep(1.0)
+        def check() -> VideoView | None:
             view = self.get(video_id)
-            if view.status.is_terminal():
-                return view
-        raise ServiceError(f"video {video_id} did not finish within {timeout_s:.0f} s", status=0)
+            return view if view.status.is_terminal() else None
+
+        return self._until(video_id, ended, check, on_event, timeout_s, f"video {video_id}")
 
     def download(self, video_id: str, path: Path | str) -> Path:
         """Save the video's mp4 at ``path`` (following a redirect to S3), atomically."""
@@ -113,16 +108,69 @@ class Client:
                     out.write(chunk)
         return target
 
-    def revise(self, video_id: str, section_id: str, note: str) -> dict[str, Any]:
-        """A person's note on one section (the service answers 404 where revising is not offered)."""
-        body = ReviseRequest(note=note).model_dump()
-        result: dict[str, Any] = self._call(
-            "POST", f"/v1/videos/{video_id}/sections/{section_id}/revise", json=body
-        )
-        return result
+    def revise(self, video_id: str, section_id: str, note: str) -> RevisionView:
+        """Queue a person's note on one section of a finished video; the service runs it."""
+        body = {"note": note}  # the service validates (422 with one line)
+        path = f"/v1/videos/{video_id}/sections/{section_id}/revise"
+        return RevisionView.model_validate(self._call("POST", path, json=body))
+
+    def revisions(self, video_id: str) -> list[RevisionView]:
+        """The video's revisions, oldest first."""
+        return [RevisionView.model_validate(r) for r in self._call("GET", f"/v1/videos/{video_id}/revisions")]
+
+    def wait_revision(
+        self,
+        video_id: str,
+        revision_id: int,
+        on_event: Callable[[EventView], None] | None = None,
+        timeout_s: float = 3600,
+    ) -> RevisionView:
+        """Follow the video's events until the revision ends; returns it as the service recorded it."""
+
+        def ended(event: EventView) -> bool:
+            return event.kind is EventKind.revision and event.revision_id == revision_id and event.done
+
+        def check() -> RevisionView | None:
+            found = next((r for r in self.revisions(video_id) if r.id == revision_id), None)
+            if found is None:
+                raise ServiceError(f"video {video_id} has no revision {revision_id}", status=404)
+            return found if found.status.is_terminal() else None
+
+        return self._until(video_id, ended, check, on_event, timeout_s, f"revision {revision_id}")
 
     # -- plumbing -------------------------------------------------------------------------
-    def _follow(self, video_id: str, after: int, seen: Callable[[EventView], None]) -> None:
+    def _until(
+        self,
+        video_id: str,
+        ended: Callable[[EventView], bool],
+        check: Callable[[], T | None],
+        on_event: Callable[[EventView], None] | None,
+        timeout_s: float,
+        what: str,
+    ) -> T:
+        """Follow events until ``ended`` says so and ``check`` confirms; reconnects when cut off."""
+        deadline = time.monotonic() + timeout_s
+        last = 0
+
+        def seen(event: EventView) -> bool:
+            nonlocal last
+            last = event.id
+            if on_event is not None:
+                on_event(event)
+            return ended(event)
+
+        while time.monotonic() < deadline:
+            try:
+                self._follow(video_id, last, seen)
+            except httpx.TransportError:
+                time.sleep(1.0)
+            found = check()
+            if found is not None:
+                return found
+        raise ServiceError(f"{what} did not finish within {timeout_s:.0f} s", status=0)
+
+    def _follow(self, video_id: str, after: int, seen: Callable[[EventView], bool | None]) -> None:
+        """Call ``seen`` with each event; stop when it returns True or at the video's final status."""
         headers = {"Last-Event-ID": str(after)} if after else {}
         path = f"/v1/videos/{video_id}/events"
         with connect_sse(self._http, "GET", path, headers=headers, timeout=None) as source:
@@ -132,8 +180,7 @@ class Client:
             for sse in source.iter_sse():
                 if sse.event in {k.value for k in EventKind}:
                     event = EventView.model_validate_json(sse.data)
-                    seen(event)
-                    if event.kind is EventKind.status and VideoStatus(event.text).is_terminal():
+                    if seen(event):
                         return
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:

@@ -79,9 +79,13 @@ mkdir -p "$ROOTFS/tmp/wheels"
 cp "$CACHE"/wheels/*.whl "$ROOTFS/tmp/wheels/"
 cp "$WORK/requirements.lock" "$ROOTFS/tmp/requirements.lock"
 "$PY" -m pip download -q --no-deps -d "$ROOTFS/tmp/wheels" pip >/dev/null
+# Wheel names are found on the host side: a glob in an in_root argument would be expanded
+# against the host's /tmp, not the image root's.
 PIP_WHEEL="$(basename "$(ls "$ROOTFS"/tmp/wheels/pip-*.whl | head -n1)")"
+C2V_WHEEL="$(basename "$(ls "$ROOTFS"/tmp/wheels/c2v-*.whl | head -n1)")"
 in_root "$IMAGE_PYTHON" "/tmp/wheels/$PIP_WHEEL/pip" install -q --no-index --find-links /tmp/wheels \
-  --ignore-requires-python --disable-pip-version-check --no-cache-dir -r /tmp/requirements.lock /tmp/wheels/c2v-*.whl
+  --ignore-requires-python --disable-pip-version-check --no-cache-dir -r /tmp/requirements.lock \
+  "/tmp/wheels/$C2V_WHEEL"
 in_root /opt/c2v/bin/c2v --version >/dev/null || die "c2v does not run in the image"
 in_root /opt/c2v/bin/ray --version >/dev/null || die "ray does not run in the image"
 

@@ -17,7 +17,8 @@ APT_PACKAGES=(
   bubblewrap util-linux fonts-dejavu-core fonts-noto-cjk fontconfig
   espeak-ng
 )
-# The test suite opens the HTML run report in a real browser (headless Debian chromium).
+# The test suite opens the HTML run report and the web studio in a real browser (headless Debian
+# chromium; Playwright drives the studio's, with no browser download).
 if [ "$DEV" = 1 ]; then APT_PACKAGES+=(chromium); fi
 # The service's tests start a throw-away PostgreSQL cluster (initdb + pg_ctl).
 if [ "$DEV" = 1 ]; then APT_PACKAGES+=(postgresql); fi

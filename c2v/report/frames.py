@@ -48,22 +48,32 @@ def _union(boxes: list[Box]) -> Box:
     )
 
 
-def _draw(image: Image.Image, issues: list[LayoutIssue], orientation: Orientation) -> Image.Image:
+def issue_box(issue: LayoutIssue, orientation: Orientation) -> tuple[float, float, float, float] | None:
+    """The finding's anchor cells as ``(x0, y0, x1, y1)``, fractions of the frame from its top left."""
     fmt = video_format(Tier.l, orientation)
     layout = layout_for(fmt.frame_width, fmt.frame_height)
+    cells = [layout.cell(a) for a in issue.anchors]
+    if not cells:
+        return None
+    box = _union(cells)
+    return (
+        (box.left - layout.frame.left) / layout.frame.width,
+        (layout.frame.top - box.top) / layout.frame.height,
+        (box.right - layout.frame.left) / layout.frame.width,
+        (layout.frame.top - box.bottom) / layout.frame.height,
+    )
+
+
+def _draw(image: Image.Image, issues: list[LayoutIssue], orientation: Orientation) -> Image.Image:
     img = image.convert("RGB")
     w, h = img.size
     draw = ImageDraw.Draw(img)
     font = ImageFont.load_default(size=max(11, h // 32))
     for issue in issues:
-        cells = [layout.cell(a) for a in issue.anchors]
-        if not cells:
+        box = issue_box(issue, orientation)
+        if box is None:
             continue
-        box = _union(cells)
-        x0 = (box.left - layout.frame.left) / layout.frame.width * w
-        x1 = (box.right - layout.frame.left) / layout.frame.width * w
-        y0 = (layout.frame.top - box.top) / layout.frame.height * h
-        y1 = (layout.frame.top - box.bottom) / layout.frame.height * h
+        x0, y0, x1, y1 = box[0] * w, box[1] * h, box[2] * w, box[3] * h
         colour = _COLOURS[issue.severity]
         draw.rectangle((x0, y0, x1, y1), outline=colour, width=max(2, h // 160))
         draw.text((x0 + 4, y0 + 2), issue.rule, fill=colour, font=font)

@@ -74,18 +74,47 @@ class VideoPage(Strict):
 
 
 class EventView(Strict):
+    """One event; a ``revision`` event's ``text`` is the revision's status (``done`` when final)."""
+
     id: int
     kind: EventKind
     section_id: str | None
     text: str
     done: bool
     at: datetime
+    revision_id: int | None = None
+    #: The section's attempt number of the revised version (a succeeded revision).
+    attempt: int | None = None
 
 
 class ReviseRequest(Strict):
     """``POST /v1/videos/{id}/sections/{section_id}/revise``: a person's note on one section."""
 
-    note: str = Field(min_length=1, max_length=4000)
+    note: str = Field(max_length=4000)
+
+    @field_validator("note")
+    @classmethod
+    def _note(cls, value: str) -> str:
+        note = value.strip()
+        if not note:
+            raise ValueError("the note is empty; say what to change in the section")
+        return note
+
+
+class RevisionView(Strict):
+    id: int
+    video_id: str
+    section_id: str
+    note: str
+    status: VideoStatus
+    error: str | None
+    attempt: int | None
+    tokens: int
+    cost_usd: float
+    runs: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
 
 
 class Problem(Strict):

@@ -37,9 +37,11 @@ from c2v.service.deps import Caller, State, own
 from c2v.service.metrics import metrics_text
 from c2v.service.requests import provider_for
 from c2v.service.revise import mount_revise
-from c2v.store import videos
+from c2v.service.sections_api import mount_sections
+from c2v.store import revisions, videos
 from c2v.store.db import Database, ping
 from c2v.store.schema import EventKind, Video, VideoStatus, as_utc
+from c2v.studio.mount import mount_studio
 
 #: Seconds a client over its in-flight limit is told to wait.
 IN_FLIGHT_RETRY_S = 30
@@ -110,11 +112,8 @@ def _errors(api: FastAPI) -> None:
         return JSONResponse({"detail": "the job store is unavailable; retry later"}, status_code=503)
 
 
-def make_api(revise: bool = False) -> FastAPI:
-    """The FastAPI app; :class:`ServiceState` goes into ``app.state.service`` before use.
-
-    ``revise`` mounts the revise routes (:mod:`c2v.service.revise`); the scheduler runs no revision yet.
-    """
+def make_api() -> FastAPI:
+    """The FastAPI app; :class:`ServiceState` goes into ``app.state.service`` before use."""
     api = FastAPI(
         title="c2v",
         version=__version__,
@@ -191,8 +190,10 @@ def make_api(revise: bool = False) -> FastAPI:
     @api.delete("/v1/videos/{video_id}", status_code=202, responses={404: {"model": Problem}})
     def cancel(video_id: str, request: Request, state: State, caller: Caller) -> VideoView:
         video = own(state, caller, video_id)
+        queued = revisions.cancel_revisions(state.db, video_id)
         if not VideoStatus(video.status).is_terminal():
             videos.request_cancel(state.db, video_id)
+        if queued or not VideoStatus(video.status).is_terminal():
             state.wake()
         return _view(request, own(state, caller, video_id))
 
@@ -218,8 +219,9 @@ def make_api(revise: bool = False) -> FastAPI:
         own(state, caller, video_id)
         return EventSourceResponse(_follow(state.db, video_id, last_event_id or 0), ping=10)
 
-    if revise:
-        mount_revise(api)
+    mount_sections(api)
+    mount_revise(api)
+    mount_studio(api)
     return api
 
 
@@ -230,8 +232,16 @@ def _replay(video: Video, digest: str, response: Response) -> VideoCreated:
     return VideoCreated(id=video.id, status=VideoStatus(video.status))
 
 
+def _settled(db: Database, video_id: str) -> bool:
+    """The video has ended and none of its revisions is queued or running: no event will follow."""
+    video = videos.get_video(db, video_id)
+    if video is None:
+        return True
+    return VideoStatus(video.status).is_terminal() and revisions.active_revisions(db, video_id) == 0
+
+
 async def _follow(db: Database, video_id: str, after: int) -> AsyncIterator[dict[str, Any]]:
-    """Every event after ``after``, as it is recorded; ends with the video's final status."""
+    """Every event after ``after``, as it is recorded; ends once the video and its revisions have."""
     while True:
         batch = await asyncio.to_thread(videos.events_after, db, video_id, after)
         for event in batch:
@@ -243,12 +253,11 @@ async def _follow(db: Database, video_id: str, after: int) -> AsyncIterator[dict
                 text=event.text,
                 done=event.done,
                 at=as_utc(event.at),
+                revision_id=event.revision_id,
+                attempt=event.attempt,
             )
             yield {"id": str(event.id), "event": view.kind.value, "data": view.model_dump_json()}
-            if view.kind is EventKind.status and VideoStatus(view.text).is_terminal():
-                return
         if not batch:
-            video = await asyncio.to_thread(videos.get_video, db, video_id)
-            if video is None or VideoStatus(video.status).is_terminal():
-                return  # the final status was sent before ``after``
+            if await asyncio.to_thread(_settled, db, video_id):
+                return
             await asyncio.sleep(EVENT_POLL_S)

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import ray
 import structlog
 
+from c2v.case import CaseDir
 from c2v.errors import C2VError, CaseBusyError
 from c2v.models import AttemptKind, Manifest
 from c2v.pipeline import Pipeline, case_dir_for
@@ -40,10 +41,11 @@ _ATTEMPT_WORDS = {k.value for k in AttemptKind}
 class StoreReporter:
     """A :class:`c2v.core.progress.Reporter` that records each event in the job store."""
 
-    def __init__(self, db: Database, video_id: str) -> None:
+    def __init__(self, db: Database, video_id: str, sections: list[SectionView] | None = None) -> None:
+        """``sections``: the video's sections as recorded (a revision updates one of them)."""
         self._db = db
         self._id = video_id
-        self._sections: dict[str, SectionView] = {}
+        self._sections: dict[str, SectionView] = {s.id: s for s in sections or []}
 
     def stage(self, text: str) -> None:
         record_event(self._db, self._id, EventKind.stage, text)
@@ -93,22 +95,29 @@ def outcome_of(manifest: Manifest | None, status: VideoStatus, error: str | None
     )
 
 
-def _read_manifest(path: Path) -> Manifest | None:
+def read_manifest(path: Path) -> Manifest | None:
     try:
         return Manifest.model_validate_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 
 
-def _generate(pipeline_of: Any, deadline: float) -> Manifest:
-    while True:
-        try:
-            manifest: Manifest = pipeline_of().generate()
-            return manifest
-        except CaseBusyError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1.0)  # the worker of the previous run is still dying
+def with_case_lock(case: CaseDir, run: Callable[[], Manifest], deadline: float) -> Manifest:
+    """``run()`` on ``case``, again while the previous, dying worker of this work holds its lock.
+
+    The case is unlocked afterwards: Ray reuses this worker process for later tasks, and
+    the lock (an ``flock``) would otherwise outlive the task.
+    """
+    try:
+        while True:
+            try:
+                return run()
+            except CaseBusyError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1.0)  # the worker of the previous run is still dying
+    finally:
+        case.unlock()
 
 
 def execute(settings: ServiceSettings, video_id: str) -> VideoStatus:
@@ -128,12 +137,14 @@ def execute(settings: ServiceSettings, video_id: str) -> VideoStatus:
             if settings.shared_render_cache:
                 link_render_cache(case.root, settings.render_cache)
             set_case(db, video_id, str(case.root))
-            manifest = _generate(lambda: Pipeline(cfg, case, reporter), time.monotonic() + LOCK_WAIT_S)
+            manifest = with_case_lock(
+                case, lambda: Pipeline(cfg, case, reporter).generate(), time.monotonic() + LOCK_WAIT_S
+            )
             outcome = outcome_of(manifest, VideoStatus.succeeded)
-            outcome = _with_video(outcome, case.root, manifest, settings, video_id)
+            outcome = with_video(outcome, case.root, manifest, settings, video_id)
         except C2VError as exc:
             log.warning("video_failed", video=video_id, error=str(exc))
-            partial = _read_manifest(manifest_path) if manifest_path else None
+            partial = read_manifest(manifest_path) if manifest_path else None
             outcome = outcome_of(partial, VideoStatus.failed, error=str(exc).splitlines()[0][:500])
         finish(db, video_id, outcome)
         return outcome.status
@@ -141,9 +152,10 @@ def execute(settings: ServiceSettings, video_id: str) -> VideoStatus:
         db.dispose()
 
 
-def _with_video(
+def with_video(
     outcome: Outcome, root: Path, manifest: Manifest, settings: ServiceSettings, vid: str
 ) -> Outcome:
+    """The outcome with the stitched video's path, published to ``--storage`` when there is one."""
     if manifest.video is None:
         return Outcome(**{**outcome.__dict__, "status": VideoStatus.failed, "error": "no video was stitched"})
     url = None

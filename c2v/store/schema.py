@@ -40,6 +40,8 @@ class EventKind(StrEnum):
     stage = "stage"
     sections = "sections"
     section = "section"
+    #: A revision of one section: ``text`` is its status, with ``revision_id`` and ``attempt``.
+    revision = "revision"
 
 
 def utcnow() -> datetime:
@@ -128,12 +130,20 @@ class Event(Base):
     section_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     text: Mapped[str] = mapped_column(Text)
     done: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Set on ``revision`` events: which revision, and the section's attempt it made.
+    revision_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    attempt: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Revision(Base):
-    """A person's note on one section, and what became of it (the history keeps each one)."""
+    """A person's note on one section, and what became of it (the history keeps each one).
+
+    It moves like a video (``queued -> running -> succeeded | failed | cancelled``); the
+    scheduler runs at most one revision of a video at a time, on that video's case.
+    """
 
     __tablename__ = "revisions"
+    __table_args__ = (Index("ix_revisions_status_created", "status", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     video_id: Mapped[str] = mapped_column(ForeignKey("videos.id"), index=True)
@@ -141,7 +151,16 @@ class Revision(Base):
     note: Mapped[str] = mapped_column(Text)
     status: Mapped[VideoStatus] = mapped_column(_enum(VideoStatus, "revision_status"))
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: The section's attempt number of the revised version (once it succeeded).
+    attempt: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: What this revision cost (the video's totals include it once it succeeded).
+    tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    runner: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from c2v.errors import StoreError
+from c2v.store import work
 from c2v.store.db import Database
 from c2v.store.schema import Event, EventKind, Video, VideoStatus, as_utc, utcnow
 
@@ -51,13 +52,33 @@ class Outcome:
     renders: int = 0
 
 
-def _event(
-    s: Session, video_id: str, kind: EventKind, text: str, section: str | None = None, done: bool = False
+def add_event(
+    s: Session,
+    video_id: str,
+    kind: EventKind,
+    text: str,
+    section: str | None = None,
+    done: bool = False,
+    revision: tuple[int, int | None] | None = None,
 ) -> None:
-    s.add(Event(video_id=video_id, at=utcnow(), kind=kind, section_id=section, text=text, done=done))
+    """One event in ``s``'s transaction; ``revision`` is (revision id, attempt) of a revision event."""
+    rid, attempt = revision if revision is not None else (None, None)
+    s.add(
+        Event(
+            video_id=video_id,
+            at=utcnow(),
+            kind=kind,
+            section_id=section,
+            text=text,
+            done=done,
+            revision_id=rid,
+            attempt=attempt,
+        )
+    )
 
 
-def _changed(result: Result[Any]) -> int:
+def changed(result: Result[Any]) -> int:
+    """Rows a conditional UPDATE changed (0: another process got there first)."""
     return cast(CursorResult[Any], result).rowcount
 
 
@@ -90,7 +111,7 @@ def create_video(db: Database, new: NewVideo) -> tuple[Video, bool]:
         with db.session() as s:
             s.add(video)
             s.flush()
-            _event(s, video.id, EventKind.status, VideoStatus.queued.value)
+            add_event(s, video.id, EventKind.status, VideoStatus.queued.value)
     except StoreError as exc:
         if isinstance(exc.__cause__, IntegrityError) and new.idempotency_key is not None:
             found = find_idempotent(db, new.tenant_id, new.idempotency_key)
@@ -163,8 +184,8 @@ def request_cancel(db: Database, video_id: str) -> VideoStatus:
             .where(Video.id == video_id, Video.status == VideoStatus.queued)
             .values(status=VideoStatus.cancelled, cancel_requested=True, finished_at=utcnow())
         )
-        if _changed(done):
-            _event(s, video_id, EventKind.status, VideoStatus.cancelled.value)
+        if changed(done):
+            add_event(s, video_id, EventKind.status, VideoStatus.cancelled.value)
             return VideoStatus.cancelled
         s.execute(
             update(Video)
@@ -188,19 +209,9 @@ def claim_queued(db: Database, limit: int, runner: str) -> list[str]:
             .limit(limit)
         ).all()
         for vid in ids:
-            done = s.execute(
-                update(Video)
-                .where(Video.id == vid, Video.status == VideoStatus.queued)
-                .values(
-                    status=VideoStatus.running,
-                    runner=runner,
-                    runs=Video.runs + 1,
-                    started_at=func.coalesce(Video.started_at, utcnow()),
-                )
-            )
-            if _changed(done):
+            if changed(s.execute(work.claim(Video, vid, runner))):
                 claimed.append(vid)
-                _event(s, vid, EventKind.status, VideoStatus.running.value)
+                add_event(s, vid, EventKind.status, VideoStatus.running.value)
     return claimed
 
 
@@ -209,35 +220,20 @@ def requeue(db: Database, video_ids: Sequence[str], why: str) -> int:
     n = 0
     with db.session() as s:
         for vid in video_ids:
-            done = s.execute(
-                update(Video)
-                .where(Video.id == vid, Video.status == VideoStatus.running)
-                .values(status=VideoStatus.queued, runner=None)
-            )
-            if _changed(done):
+            if changed(s.execute(work.hand_back(Video, vid))):
                 n += 1
-                _event(s, vid, EventKind.status, VideoStatus.queued.value, section=None)
-                _event(s, vid, EventKind.stage, why)
+                add_event(s, vid, EventKind.status, VideoStatus.queued.value, section=None)
+                add_event(s, vid, EventKind.stage, why)
     return n
 
 
 def orphans(db: Database, runner: str) -> list[str]:
     """Running videos whose runner is not ``runner`` (a scheduler that is gone)."""
-    with db.session() as s:
-        return list(
-            s.scalars(
-                select(Video.id).where(
-                    Video.status == VideoStatus.running, (Video.runner != runner) | (Video.runner.is_(None))
-                )
-            )
-        )
+    return work.orphans_of(db, Video, runner)
 
 
 def cancel_requested(db: Database) -> list[str]:
-    with db.session() as s:
-        return list(
-            s.scalars(select(Video.id).where(Video.status == VideoStatus.running, Video.cancel_requested))
-        )
+    return work.cancels_of(db, Video)
 
 
 def set_case(db: Database, video_id: str, case_dir: str) -> None:
@@ -258,23 +254,28 @@ def finish(db: Database, video_id: str, outcome: Outcome) -> bool:
         video.status = status
         video.finished_at = utcnow()
         video.error = outcome.error if status is VideoStatus.failed else None
-        if status is VideoStatus.succeeded:
-            video.video_path, video.video_url = outcome.video_path, outcome.video_url
-        if outcome.sections is not None:
-            video.sections = outcome.sections
-        video.tokens, video.cost_usd = outcome.tokens, outcome.cost_usd
-        video.render_s = video.render_s + outcome.render_s
-        video.llm_calls = video.llm_calls + outcome.llm_calls
-        video.renders = video.renders + outcome.renders
-        _event(s, video_id, EventKind.status, status.value, done=True)
+        apply_outcome(video, outcome, published=status is VideoStatus.succeeded)
+        add_event(s, video_id, EventKind.status, status.value, done=True)
     return True
+
+
+def apply_outcome(video: Video, outcome: Outcome, published: bool) -> None:
+    """A run's results on the video's row: its totals, sections and (``published``) its file."""
+    if published:
+        video.video_path, video.video_url = outcome.video_path, outcome.video_url
+    if outcome.sections is not None:
+        video.sections = outcome.sections
+    video.tokens, video.cost_usd = outcome.tokens, outcome.cost_usd
+    video.render_s = video.render_s + outcome.render_s
+    video.llm_calls = video.llm_calls + outcome.llm_calls
+    video.renders = video.renders + outcome.renders
 
 
 def record_event(
     db: Database, video_id: str, kind: EventKind, text: str, section: str | None = None, done: bool = False
 ) -> None:
     with db.session() as s:
-        _event(s, video_id, kind, text, section, done)
+        add_event(s, video_id, kind, text, section, done)
 
 
 def set_sections(db: Database, video_id: str, sections: list[dict[str, object]]) -> None:

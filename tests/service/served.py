@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -101,10 +102,16 @@ class Served:
             raise AssertionError(f"c2v serve did not start: {self.log.read_text()[-3000:]}")
         return found[0]
 
-    def kill(self) -> list[tuple[int, str]]:
-        """SIGKILL the service alone (as a crash would); returns what was running below it."""
+    def crash(self) -> list[tuple[int, str]]:
+        """SIGKILL the service and every process below it at once, as when its pod or node dies.
+
+        Killing the service alone leaves Ray's processes to notice on their own, which takes
+        a minute or more on a loaded machine; a restarted service need not wait for that.
+        """
         below = descendants(self.proc.pid)
-        os.kill(self.proc.pid, signal.SIGKILL)
+        for pid in [self.proc.pid, *(pid for pid, _ in below)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self.proc.wait(30)
         return below
 

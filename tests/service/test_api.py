@@ -200,28 +200,42 @@ def test_provider_keys_never_reach_a_response(service, monkeypatch):
     assert all("very-secret" not in a.text for a in answers)
 
 
-def test_revise_records_a_note_on_a_finished_section_when_mounted(service):
-    from c2v.service.revise import mount_revise
-
+def test_revise_queues_a_note_on_a_finished_section_and_cancel_drops_it(service):
     acme, globex = key_for(service), key_for(service, "globex")
-    assert service.post("/v1/videos/x/sections/1/revise", json={"note": "n"}, headers=acme).status_code == 404
-    mount_revise(service.app)
     vid = submit(service, acme).json()["id"]
     path = f"/v1/videos/{vid}/sections/2/revise"
-    assert service.post(path, json={"note": "bigger labels"}, headers=acme).status_code == 409  # not finished
+    queued = service.post(path, json={"note": "bigger labels"}, headers=acme)
+    assert queued.status_code == 409 and queued.json()["detail"] == (
+        f"video {vid} is queued; only a finished video is revised"
+    )
     videos.claim_queued(service.db, 1, "r")
-    sections = json.dumps([{"id": "1", "status": "ok"}, {"id": "2", "status": "ok"}])
+    assert service.post(path, json={"note": "bigger labels"}, headers=acme).status_code == 409  # running
+    sections = json.dumps(
+        [{"id": "1", "status": "ok"}, {"id": "2", "status": "ok"}, {"id": "3", "status": "failed"}]
+    )
     videos.finish(
         service.db, vid, videos.Outcome(status=VideoStatus.succeeded, video_path="/v.mp4", sections=sections)
     )
-    assert service.post(path, json={"note": ""}, headers=acme).status_code == 422
+    for note, where in (("", "note"), ("   ", "note"), ("x" * 4001, "note")):
+        bad = service.post(path, json={"note": note}, headers=acme)
+        assert bad.status_code == 422 and bad.json()["detail"].startswith(f"{where}: "), bad.json()
     assert service.post(path, json={"note": "bigger labels"}, headers=globex).status_code == 404
-    assert (
-        service.post(f"/v1/videos/{vid}/sections/9/revise", json={"note": "x"}, headers=acme).status_code
-        == 404
-    )
-    first = service.post(path, json={"note": "bigger labels"}, headers=acme)
+    unknown = service.post(f"/v1/videos/{vid}/sections/9/revise", json={"note": "x"}, headers=acme)
+    assert unknown.status_code == 404 and unknown.json()["detail"] == f"video {vid} has no section '9'"
+    failed = service.post(f"/v1/videos/{vid}/sections/3/revise", json={"note": "x"}, headers=acme)
+    assert failed.status_code == 409 and "failed" in failed.json()["detail"]
+    wakes = len(service.wakes)
+    first = service.post(path, json={"note": "  bigger labels "}, headers=acme)
     second = service.post(path, json={"note": "slower reveal"}, headers=acme)
     assert first.status_code == second.status_code == 202 and first.json()["status"] == "queued"
-    history = service.get(f"/v1/videos/{vid}/revisions", headers=acme).json()
-    assert [(r["section_id"], r["note"]) for r in history] == [("2", "bigger labels"), ("2", "slower reveal")]
+    assert first.json()["note"] == "bigger labels" and first.json()["attempt"] is None
+    assert len(service.wakes) == wakes + 2  # the scheduler is told at once
+    listed = service.get(f"/v1/videos/{vid}/revisions", headers=acme).json()
+    assert [(r["section_id"], r["note"]) for r in listed] == [("2", "bigger labels"), ("2", "slower reveal")]
+    assert service.get(f"/v1/videos/{vid}/revisions", headers=globex).status_code == 404
+    # Cancelling the (finished) video drops its queued revisions; the video stays succeeded.
+    assert service.delete(f"/v1/videos/{vid}", headers=acme).json()["status"] == "succeeded"
+    listed = service.get(f"/v1/videos/{vid}/revisions", headers=acme).json()
+    assert [r["status"] for r in listed] == ["cancelled", "cancelled"]
+    events = service.get(f"/v1/videos/{vid}/events", headers=acme).text
+    assert events.count("event: revision") == 4  # queued and cancelled, for each

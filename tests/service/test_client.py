@@ -35,7 +35,11 @@ def test_client_submit_get_list_wait_download_and_errors(service, tmp_path):  # 
     assert c2v.download(made.id, tmp_path / "out.mp4").read_bytes() == mp4.read_bytes()
     with pytest.raises(ServiceError) as nope:
         c2v.revise(made.id, "1", "make the title larger")
-    assert nope.value.status == 404  # revising is not mounted yet
+    assert nope.value.status == 404  # this video recorded no sections
+    with pytest.raises(ServiceError) as empty:
+        c2v.revise(made.id, "1", " ")
+    assert empty.value.status == 422 and "note" in str(empty.value)
+    assert c2v.revisions(made.id) == []
     other = Client("http://testserver", keys.create_key(service.db, "globex")[1], http=service)
     with pytest.raises(ServiceError) as foreign:
         other.download(made.id, tmp_path / "theirs.mp4")

@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("pipeline", ("c2v.pipeline", "c2v.testing")),
     ("batch", ("c2v.batch", "c2v.storage")),
     ("evaluation", ("c2v.evaluation", "c2v.report")),
-    ("service", ("c2v.service", "c2v.store", "c2v.client")),
+    ("service", ("c2v.service", "c2v.store", "c2v.client", "c2v.studio")),
     ("app", ("c2v.app", "c2v.__main__")),
 ]
 

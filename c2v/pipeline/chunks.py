@@ -39,6 +39,9 @@ MIN_CHUNK_S = 3.0
 #: Most chunks one section is split into.
 MAX_CHUNKS = 32
 
+OFF = "chunking is off"
+NO_SLOT = "no idle render slot in the pool"
+
 #: ``--chunks``: ``auto`` (where it pays), ``off``, or a fixed count of chunks per section.
 ChunkSetting = int | str
 
@@ -61,18 +64,18 @@ def chunk_count(setting: ChunkSetting, play_ends: list[float], share: int) -> tu
     ``share``: the render slots this section may use at once (idle capacity of the pool).
     """
     if setting == "off":
-        return 1, "chunking is off"
+        return 1, OFF
     plays = len(play_ends)
     if plays < 2:
         return 1, "one animation cannot be split"
     if setting != "auto":
         return min(int(setting), plays), ""
+    if share < 2:
+        return 1, NO_SLOT
     duration = play_ends[-1]
     by_length = min(int(duration // MIN_CHUNK_S), plays, MAX_CHUNKS)
     if by_length < 2:
         return 1, f"{duration:.1f} s is too short to split (chunks of {MIN_CHUNK_S:g} s at least)"
-    if share < 2:
-        return 1, "no idle render slot in the pool"
     return min(by_length, share), ""
 
 
@@ -148,10 +151,10 @@ class Chunker:
 
     def render(self, request: RenderRequest, sections: int, then: Done) -> None:
         """Hand ``then`` the final render of ``request``; ``sections``: how many share the pool."""
-        if self.setting == "off":
-            self.renders.render(
-                request, lambda key, result: then(key, result, ChunkNote(1, "chunking is off"))
-            )
+        share = max(1, self.slots // max(1, sections))
+        if self.setting == "off" or (self.setting == "auto" and share < 2):
+            # Decided before any plan is made: no record is rendered for nothing.
+            self._whole(request, then, OFF if self.setting == "off" else NO_SLOT)
             return
         check = request.model_copy(update={"tier": self.check_tier})
 
@@ -159,7 +162,7 @@ class Chunker:
             if result.status is not RenderStatus.ok:
                 self._whole(request, then, f"the check render ended {result.status.value}")
                 return
-            n, why = chunk_count(self.setting, result.play_ends, max(1, self.slots // max(1, sections)))
+            n, why = chunk_count(self.setting, result.play_ends, share)
             if n < 2:
                 self._whole(request, then, why)
                 return

@@ -18,12 +18,23 @@ from c2v.config import RunConfig
 from c2v.core.progress import NullReporter
 from c2v.core.tiers import Tier
 from c2v.media.encoders import NVENC, NVIDIA_DEVICE, X264, choose_encoder
-from c2v.models import AnimationRange, RenderRequest, RenderResult, RenderStatus, RunCounters, SandboxLimits
+from c2v.models import (
+    AnimationRange,
+    AttemptKind,
+    RenderRequest,
+    RenderResult,
+    RenderStatus,
+    RunCounters,
+    SandboxLimits,
+    SectionStatus,
+    StoryboardSection,
+)
 from c2v.pipeline import case_dir_for
 from c2v.pipeline.chunks import MIN_CHUNK_S, Chunker, ChunkNote, chunk_count, compare_frames, plan_ranges
 from c2v.pipeline.inprocess import InProcessExecutor
 from c2v.pipeline.loop import EventLoop
 from c2v.pipeline.render_cache import RenderCache
+from c2v.pipeline.sections import SectionRun
 from c2v.testing import (
     FakeSandbox,
     ScriptedLLM,
@@ -248,3 +259,25 @@ def test_the_real_check_never_claims_nvenc_without_a_device():
     choice = choose_encoder()
     assert choice.codec in {NVENC, X264} and choice.why
     assert choice.codec == X264 or NVIDIA_DEVICE.exists()
+
+
+def test_a_section_revised_after_its_final_render_started_ends_with_the_revised_version(tmp_path):
+    cfg = RunConfig(topic=TOPIC, output_dir=tmp_path, use_feedback=True, tier="m", chunks="off")
+    case = case_dir_for(cfg)
+    pipeline, executor = pipeline_for(cfg, case, ScriptedLLM({}), FakeSandbox())
+    sections = pipeline._wire()
+    board = StoryboardSection(id="1", title="One", lecture_lines=["a line"], animations=["a square"])
+    first, revised = (
+        scene_reply("1", extra=x).split("```python\n")[1].split("```")[0] for x in ("", "  # v2")
+    )
+    run = SectionRun.of(board, code=first)
+    sections.adopt([run], 1)
+    sections.fmt, sections.final_fmt = pipeline.preview_fmt, pipeline.final_fmt
+    sections.start_final(run)  # the critic passed the first version
+    sections.submit(run, AttemptKind.revise, revised)  # ... and then it changed
+    sections.render_frozen([run], pipeline.final_fmt)
+    case.unlock()
+    finals = [r for r in executor.renders if r.tier is Tier.m]
+    assert [r.code for r in finals] == [first, revised]  # the first one started, and was superseded
+    assert run.status is SectionStatus.ok and run.code == revised
+    assert run.final_key == pipeline.renders.key(finals[1])

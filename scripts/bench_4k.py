@@ -32,7 +32,7 @@ from c2v.config import RunConfig
 from c2v.core.tiers import Orientation, Tier, video_format
 from c2v.llm.settings import resolve_provider
 from c2v.media.stitch import picture_only, stitch
-from c2v.models import RenderRequest
+from c2v.models import RenderRequest, SandboxLimits
 from c2v.pipeline import Pipeline, case_dir_for
 from c2v.pipeline.chunks import compare_frames, frame_hashes, plan_ranges
 from cluster.runtime import ensure_ray
@@ -57,6 +57,8 @@ class Section1(Scene):
             self.play(Create(s), s.animate.rotate(PI / 3), run_time={play_s})
 """
 
+#: 4K on a loaded 2-core machine outlasts the default 180 s render limit.
+LIMITS = SandboxLimits(wall_s=1200, cpu_s=2400)
 EMPTY = "from manim import *\n\nclass Section1(Scene):\n    def construct(self):\n        self.wait(0.1)\n"
 
 
@@ -85,7 +87,7 @@ def join(outs: list[RenderOutput], work: Path) -> tuple[float, Path]:
 
 def bench_long(tier: str, plays: int, play_s: float, n: int) -> None:
     code = LONG.format(plays=plays, play_s=play_s)
-    whole_req = bench_request("1", code, tier)
+    whole_req = bench_request("1", code, tier).model_copy(update={"limits": LIMITS})
     fps = video_format(Tier(tier), Orientation.landscape).fps
     with tempfile.TemporaryDirectory(prefix="c2v-bench-4k-") as tmp:
         work = Path(tmp)
@@ -98,7 +100,7 @@ def bench_long(tier: str, plays: int, play_s: float, n: int) -> None:
         exact = compare_frames(frame_hashes(work / "whole.mp4"), [frame_hashes(joined)])
         check_req = whole_req.model_copy(update={"tier": Tier.l})
         t_check, _ = run_tasks([check_req, *(c.model_copy(update={"tier": Tier.l}) for c in chunk_reqs)])
-        t_start, _ = run_tasks([bench_request("1", EMPTY, tier)])
+        t_start, _ = run_tasks([bench_request("1", EMPTY, tier).model_copy(update={"limits": LIMITS})])
     task_sum = sum(o.result.wall_s for o in outs)
     overhead = (task_sum - whole.result.wall_s) / max(1, len(outs) - 1)
     seconds = whole.result.video_duration_s or 0

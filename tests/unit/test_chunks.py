@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import av
+import click
 import pytest
 
+from c2v.app.options import ChunkChoice
 from c2v.case import CaseDir
 from c2v.config import RunConfig
 from c2v.core.progress import NullReporter
@@ -281,3 +283,13 @@ def test_a_section_revised_after_its_final_render_started_ends_with_the_revised_
     assert [r.code for r in finals] == [first, revised]  # the first one started, and was superseded
     assert run.status is SectionStatus.ok and run.code == revised
     assert run.final_key == pipeline.renders.key(finals[1])
+
+
+def test_the_chunks_option_takes_auto_off_or_a_count_and_nothing_else():
+    choice = ChunkChoice()
+    assert [choice.convert(v, None, None) for v in ("auto", "OFF", "3")] == ["auto", "off", 3]
+    for bad in ("0", "33", "two", "-1"):
+        with pytest.raises(click.BadParameter, match="auto, off or a number of chunks"):
+            choice.convert(bad, None, None)
+    with pytest.raises(ValueError):
+        RunConfig(topic=TOPIC, chunks=0)

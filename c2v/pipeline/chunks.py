@@ -26,6 +26,7 @@ import structlog
 
 from c2v.case import CaseDir
 from c2v.core.tiers import Tier, video_format
+from c2v.errors import StitchError
 from c2v.media.probe import probe_video
 from c2v.media.stitch import picture_only, stitch
 from c2v.models import AnimationRange, RenderRequest, RenderResult, RenderStatus
@@ -209,7 +210,11 @@ class Chunker:
             if bad is not None:
                 self._whole(request, then, f"a chunk ended {bad.status.value}: {bad.message[:120]}")
                 return
-            result = self._join(key, [k for k, _ in parts], parts[-1][1])
+            try:
+                result = self._join(key, [k for k, _ in parts], parts[-1][1])
+            except StitchError as exc:  # the chunks stay cached; the section renders whole
+                self._whole(request, then, f"the chunks could not be joined: {exc}")
+                return
             log.info("section_chunked", section=request.section_id, chunks=len(parts))
             then(key, result, ChunkNote(len(parts)))
 

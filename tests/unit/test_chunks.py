@@ -293,3 +293,18 @@ def test_the_chunks_option_takes_auto_off_or_a_count_and_nothing_else():
             choice.convert(bad, None, None)
     with pytest.raises(ValueError):
         RunConfig(topic=TOPIC, chunks=0)
+
+
+def test_c2v_render_chunks_a_frozen_case_and_checks_it_at_the_cheapest_tier(tmp_path):
+    _, case, _ = _generate(tmp_path, _script(2), FrameSandbox(), chunks="off")
+    cfg = RunConfig(topic=TOPIC, output_dir=tmp_path, tier="h", chunks=2)
+    pipeline, executor = pipeline_for(cfg, case, ScriptedLLM({}), FrameSandbox())
+    board = case.read_storyboard()
+    assert board is not None
+    try:
+        manifest = pipeline.rerender(board, case.frozen_code(board))
+    finally:
+        case.unlock()
+    assert [(s.chunks, s.chunk_note) for s in manifest.sections] == [(2, ""), (2, "")]
+    assert sorted({r.tier.value for r in executor.renders}) == ["h", "l"]  # no check at h
+    assert manifest.video_duration_s == pytest.approx(2 * PLAYS, abs=0.1)

@@ -150,17 +150,17 @@ def bench_demo(tier: str, n: int) -> None:
     print(f"  c2v render, {n} chunks each:     {chunked:7.2f} s  ({plain / chunked:.2f}x)")
 
 
-def bench_critic(tier: str) -> None:
+def bench_critic(tier: str, topic: str) -> None:
     walls = {}
     for pipelined in (False, True):
         with tempfile.TemporaryDirectory(prefix="c2v-bench-4k-critic-") as tmp:
-            cfg = RunConfig(topic="Pythagorean theorem", api="offline", llm=resolve_provider("offline"),
+            cfg = RunConfig(topic=topic, api="offline", llm=resolve_provider("offline"),
                             output_dir=Path(tmp), tier=tier, use_feedback=True, feedback_rounds=2,
                             sandbox="bwrap", chunks="off", pipeline_final=pipelined)  # fmt: skip
             t0 = time.perf_counter()
             Pipeline(cfg, case_dir_for(cfg)).generate()
             walls[pipelined] = time.perf_counter() - t0
-    print(f"\n[critic] c2v demo with the critic loop, final tier {tier}")
+    print(f"\n[critic] {topic}, offline, with the critic loop, final tier {tier}")
     print(f"  final tier after the loop (sequential): {walls[False]:7.2f} s")
     print(f"  final tier as the critic passes (pipelined): {walls[True]:7.2f} s "
           f"({walls[False] / walls[True]:.2f}x)")  # fmt: skip
@@ -174,6 +174,7 @@ def main() -> None:
     ap.add_argument("--plays", type=int, default=12)
     ap.add_argument("--play-s", type=float, default=2.0)
     ap.add_argument("--repeat", type=int, default=2, help="alternate whole and chunked this often")
+    ap.add_argument("--critic-topic", default="Binary search", help="a bundled topic the critic flags")
     ap.add_argument("--critic-tier", default="h", choices=[t.value for t in Tier])
     args = ap.parse_args()
     parts = set(args.parts.split(","))
@@ -184,7 +185,7 @@ def main() -> None:
     if "demo" in parts:
         bench_demo(args.tier, args.chunks)
     if "critic" in parts:
-        bench_critic(args.critic_tier)
+        bench_critic(args.critic_tier, args.critic_topic)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
@@ -55,6 +56,12 @@ class RunConfig(Strict):
     tts: TTSKind | None = None
     speech: SpeechSettings | None = None
     burn_subtitles: bool = False
+    #: Final-tier renders split at animation boundaries (``--chunks``): ``auto`` where the
+    #: pool has idle slots and the section is long enough, ``off``, or chunks per section.
+    chunks: Literal["auto", "off"] | Annotated[int, Field(ge=1, le=32)] = "auto"
+    #: A section the critic passes starts its final-tier render at once (off: after the loop,
+    #: for scripts/bench_4k.py; the video is the same either way).
+    pipeline_final: bool = True
 
     def dry_run_at(self, tier: Tier) -> bool:
         """Whether sections rendering at ``tier`` get a dry run first."""

@@ -134,7 +134,9 @@ def _start_hint(needed: Mapping[str, float]) -> str:
         flags.append(f"--num-cpus={math.ceil(needed['CPU'])}")
     if "GPU" in needed:
         flags.append(f"--num-gpus={math.ceil(needed['GPU'])}")
-    custom = {name: amount for name, amount in needed.items() if name not in {"CPU", "GPU"}}
+    if "memory" in needed:
+        flags.append(f"--memory={math.ceil(needed['memory'])}")
+    custom = {name: amount for name, amount in needed.items() if name not in {"CPU", "GPU", "memory"}}
     if custom:
         flags.append(f"--resources='{_fmt(custom)}'")
     return " ".join(flags)

@@ -91,6 +91,7 @@ def render_key(request: RenderRequest) -> str:
         request.orientation.value,
         request.limits.model_dump_json(),
         *(["dry_run"] if request.dry_run else []),
+        *([f"plays:{request.animations.argv()}"] if request.animations else []),
         *(f"speech:{seg.key}" for seg in request.segments),
         *sorted(f"asset:{a.name}:{a.sha256}" for a in request.assets),
     ):
@@ -148,6 +149,7 @@ def manim_argv(request: RenderRequest, python: str) -> list[str]:
         "-v",
         "WARNING",
         *(["--dry_run"] if request.dry_run else []),
+        *(["-n", request.animations.argv()] if request.animations else []),
     ]
 
 
@@ -175,7 +177,14 @@ def _read_no_follow(path: Path, limit: int = MAX_VIDEO_BYTES) -> bytes:
         return fh.read(limit + 1)
 
 
-Layout = tuple[list[LayoutIssue], list[float], list[SpokenAt]]
+@dataclass(frozen=True)
+class Layout:
+    """What the scene's layout record says: lint issues, keyframe and speech times, play ends."""
+
+    issues: list[LayoutIssue]
+    times: list[float]
+    spoken: list[SpokenAt]
+    play_ends: list[float]
 
 
 def _spoken(record: dict[str, object], segments: int) -> list[SpokenAt]:
@@ -204,7 +213,8 @@ def _read_layout(work: Path, pixel_height: int, segments: int = 0) -> Layout | N
         if not any(snap.get("units") for snap in snapshots):
             return None  # nothing was on screen to record: the lint saw nothing
         times = sorted({round(float(snap["t"]), 3) for snap in snapshots if "t" in snap})
-        return lint_layout(record, pixel_height), times, _spoken(record, segments)
+        ends = [round(float(t), 4) for t in record.get("play_ends", [])]
+        return Layout(lint_layout(record, pixel_height), times, _spoken(record, segments), ends)
     except (ValueError, KeyError, TypeError):
         return None
 
@@ -247,9 +257,10 @@ def render_scene(
         fps=probe.fps if probe else None,
         wall_s=round(time.monotonic() - started, 3),
         backend=backend.name,
-        layout_issues=layout[0] if layout else [],
+        layout_issues=layout.issues if layout else [],
         layout_recorded=layout is not None,
-        keyframe_times=layout[1] if layout else [],
-        spoken=layout[2] if layout else [],
+        keyframe_times=layout.times if layout else [],
+        spoken=layout.spoken if layout else [],
+        play_ends=layout.play_ends if layout else [],
     )
     return RenderOutput(result=result, video=data)

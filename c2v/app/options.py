@@ -37,6 +37,20 @@ def _apply(options: list[Decorator], func: Callable[..., Any]) -> Callable[..., 
     return func
 
 
+class ChunkChoice(click.ParamType[str | int, Any]):
+    """``auto``, ``off`` or a whole number of chunks from 1 to 32."""
+
+    name = "auto|off|N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str | int:
+        text = str(value).strip().lower()
+        if text in {"auto", "off"}:
+            return text
+        if text.isdigit() and 1 <= int(text) <= 32:
+            return int(text)
+        return self.fail(f"{value!r} is not auto, off or a number of chunks from 1 to 32", param, ctx)
+
+
 def render_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by every command that renders."""
     return _apply(
@@ -98,6 +112,14 @@ def render_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 help="JSON file of Ray resources per tier, e.g. "
                 '{"k": {"num_gpus": 1, "resources": {"render_gpu": 1}}} (default: $C2V_RENDER_POOLS, '
                 "else 1 CPU per render).",
+            ),
+            click.option(
+                "--chunks",
+                type=ChunkChoice(),
+                default="auto",
+                show_default=True,
+                help="Split final-tier section renders at animation boundaries over several workers: "
+                "auto (when the pool has idle slots and a section is long enough), off, or N chunks.",
             ),
             click.option("--log-json", is_flag=True, help="Structured JSON log lines on stderr."),
         ],
@@ -234,6 +256,7 @@ def run_config(topic: str, **opts: Any) -> RunConfig:
             precheck=opts.get("precheck", True),
             ray_address=opts["ray_address"],
             render_pools=opts.get("render_pools"),
+            chunks=opts.get("chunks", "auto"),
             tts=None if opts.get("no_narration") else TTSKind(opts.get("tts") or "espeak"),
             burn_subtitles=opts.get("burn_subtitles", False),
             use_assets=opts.get("use_assets", True),

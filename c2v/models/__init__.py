@@ -46,6 +46,7 @@ from c2v.models.records import (
     TokenUsage,
 )
 from c2v.models.rendering import (
+    AnimationRange,
     CodeRewrite,
     IssueSeverity,
     LayoutIssue,
@@ -70,6 +71,7 @@ __all__ = [
     "MAX_NARRATION_CHARS",
     "MAX_VISUAL_ELEMENTS",
     "STAGES",
+    "AnimationRange",
     "AssetCredit",
     "AssetNote",
     "AttemptKind",

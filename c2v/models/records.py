@@ -163,6 +163,9 @@ class SectionRecord(Strict):
     #: Icon files the section's renders got, and the elements no source could supply.
     assets: list[str] = Field(default_factory=list)
     asset_misses: list[AssetNote] = Field(default_factory=list)
+    #: The final render was joined from this many chunks (1: rendered whole, for ``chunk_note``).
+    chunks: int = Field(default=1, ge=1)
+    chunk_note: str = ""
 
 
 class Timings(Strict):

@@ -87,6 +87,16 @@ class RenderAsset(Strict):
     data: bytes = Field(max_length=MAX_ASSET_BYTES)
 
 
+class AnimationRange(Strict):
+    """Manim's ``-n START,END``: the plays a chunk renders, counted from 0; END included, None: to the end."""
+
+    start: int = Field(ge=0)
+    end: int | None = Field(default=None, ge=0)
+
+    def argv(self) -> str:
+        return f"{self.start}" if self.end is None else f"{self.start},{self.end}"
+
+
 class RenderRequest(Strict):
     """One section's scene, to be rendered in a sandbox."""
 
@@ -107,6 +117,8 @@ class RenderRequest(Strict):
     segments: list[NarrationSegment] = Field(default_factory=list)
     #: Icon files for ``assets/`` in the work dir; part of the render key by name and hash.
     assets: list[RenderAsset] = Field(default_factory=list, max_length=MAX_VISUAL_ELEMENTS * 3)
+    #: Render only these plays (a chunk of the section); None: the whole section.
+    animations: AnimationRange | None = None
 
 
 class IssueSeverity(StrEnum):
@@ -143,6 +155,8 @@ class RenderResult(Strict):
     layout_recorded: bool = False
     keyframe_times: list[float] = Field(default_factory=list)  # end of each animation, seconds
     spoken: list[SpokenAt] = Field(default_factory=list)  # highlight_lecture's record of speech starts
+    #: Section time at the end of every play (skipped ones too): what a chunked render is planned from.
+    play_ends: list[float] = Field(default_factory=list)
 
 
 # --- pre-render check ------------------------------------------------------------------

@@ -4,8 +4,10 @@ Each round, every section still under review gets the layout lint of its preview
 and a critic reply (keyframes with the anchor grid drawn on). Anchor moves the critic
 asks for are applied as line edits; other issues go to the Coder, whose revision is
 rendered (and repaired if it breaks, or reverted if it cannot be). Sections with nothing
-to fix leave the loop; the loop stops early when no section changed. Renders are cached by
-content, so an unchanged section is never rendered twice.
+to fix leave the loop; the loop stops early when no section changed. A section the critic
+passes (no blocking lint issue, no critic issue) starts its final-tier render at once, while
+the others are still revised. Renders are cached by content, so an unchanged section is
+never rendered twice.
 
 The loop sees the sections only through :class:`SectionPort` and returns its rounds.
 """
@@ -60,6 +62,7 @@ class SectionPort(Protocol):
     def counts(self) -> tuple[int, int]: ...
     def checkpoint(self, run: SectionRun) -> Snapshot: ...
     def restore(self, run: SectionRun, snap: Snapshot) -> None: ...
+    def start_final(self, run: SectionRun) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,8 @@ class CriticLoop:
 
         def then(report: CriticReport) -> None:
             review.critic = report.issues
+            if not report.issues and not blocking(lint):
+                self.sections.start_final(run)  # passed: its final render need not wait for the loop
             self._revise(run, review, number)
 
         def on_error(exc: C2VError) -> None:

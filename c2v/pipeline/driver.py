@@ -7,8 +7,9 @@ in the case folder before it is used and looked up there before anything is aske
 a killed run resumes without repeating a paid LLM call or a finished render.
 
 Stages: sections are coded and rendered (with repair) at the preview tier when the critic
-loop is on, else straight at the final tier; the critic loop revises flagged sections; the
-final tier renders every frozen section in parallel; then stitch.
+loop is on, else straight at the final tier; the critic loop revises flagged sections, and
+starts the final tier of each section it passes; the final tier renders every other frozen
+section in parallel (long ones in chunks, :mod:`c2v.pipeline.chunks`); then stitch.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from c2v.core.fsio import write_model_atomic
 from c2v.core.language import detect_language
 from c2v.core.progress import NullReporter, Reporter
 from c2v.core.slug import slugify
-from c2v.core.tiers import Orientation, video_format
+from c2v.core.tiers import Orientation, Tier, video_format
 from c2v.errors import SectionsFailed
 from c2v.llm.base import CallTag
 from c2v.llm.registry import canonical_provider
@@ -42,6 +43,7 @@ from c2v.models import (
     StoryboardSection,
 )
 from c2v.pipeline.assets import RunAssets
+from c2v.pipeline.chunks import Chunker
 from c2v.pipeline.critic_loop import CriticLoop
 from c2v.pipeline.executor import AgentCall, AgentSetup, Executor, Role
 from c2v.pipeline.journal import Journal
@@ -113,7 +115,17 @@ class Pipeline:
             dry_run=self.cfg.dry_run_at(self.preview_fmt.tier),
             precheck=self.cfg.precheck,
         )
-        self.sections = SectionRunner(ctx, self.case, self.journal, renders, self.report, self.assets)
+        chunker = Chunker(
+            renders,
+            self.case,
+            self.cfg.chunks,
+            # the tier chunks are checked at: the preview's, or the cheapest when there is none
+            check_tier=self.preview_fmt.tier if self.preview_fmt != self.final_fmt else Tier.l,
+            slots=self._executor.render_slots(self.final_fmt.tier),
+        )
+        self.sections = SectionRunner(
+            ctx, self.case, self.journal, renders, self.report, self.assets, chunker
+        )
         self.renders = renders
         return self.sections
 
@@ -131,6 +143,8 @@ class Pipeline:
             self._executor.scale_coders(min(self.cfg.coder_actors, max(1, len(board.sections))))
             sections.start(board.sections, self.preview_fmt)
             sections.drain()
+        if self.cfg.pipeline_final and self.final_fmt != self.preview_fmt:
+            sections.final_fmt = self.final_fmt  # the critic starts sections it passes at once
         if self.cfg.use_feedback and self.cfg.feedback_rounds > 0:
             self.report.stage("critic")
             with self._clock.stage("critic"):

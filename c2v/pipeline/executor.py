@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from c2v.core.tiers import Orientation
+from c2v.core.tiers import Orientation, Tier
 from c2v.errors import C2VError
 from c2v.llm.base import LLMReply
 from c2v.llm.prices import Price
@@ -79,6 +79,9 @@ class Executor(Protocol):
 
         A render that could not run at all comes back as an ``infra_error`` result, never raised.
         """
+
+    def render_slots(self, tier: Tier) -> int:
+        """How many renders of ``tier`` can run at once (what chunking may fill)."""
 
     def wait(self) -> tuple[Ticket, AgentOutcome | RenderOutput]:
         """Block until one submitted job finished and return it; only while :attr:`busy`."""

@@ -14,6 +14,7 @@ from typing import Any
 from c2v.agents.coder import Coder
 from c2v.agents.critic import Critic
 from c2v.agents.planner import Planner
+from c2v.core.tiers import Tier
 from c2v.errors import C2VError, one_line
 from c2v.llm.base import LLMClient
 from c2v.llm.prices import Price
@@ -76,6 +77,9 @@ class InProcessExecutor:
                 return RenderOutput(result=result, video=None)
 
         return self._push(run)
+
+    def render_slots(self, tier: Tier) -> int:
+        return 1  # one job at a time
 
     def _push(self, job: Callable[[], AgentOutcome | RenderOutput]) -> Ticket:
         self._tickets += 1

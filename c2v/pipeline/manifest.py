@@ -76,6 +76,8 @@ def section_records(case: CaseDir, runs: list[SectionRun]) -> list[SectionRecord
                 history=r.history,
                 assets=[f.name for f in r.assets.files],
                 asset_misses=r.assets.misses,
+                chunks=r.chunks,
+                chunk_note=r.chunk_note,
             )
         )
     return records

@@ -12,6 +12,7 @@ from c2v.core.tiers import Tier
 from c2v.errors import C2VError, ClusterError, one_line
 from c2v.llm.prices import Price
 from c2v.llm.settings import ProviderKind, ProviderSettings, require_usable, resolve_provider
+from c2v.media.encoders import choose_encoder
 from c2v.models import RenderRequest, RenderResult, RenderStatus
 from c2v.pipeline.executor import AgentCall, AgentOutcome, AgentSetup, Role, Ticket
 from cluster.agents import CoderActor, CriticActor, PlannerActor, agent_options
@@ -81,6 +82,10 @@ class RayExecutor:
         ref = render_task.options(**pool.task_options()).remote(request, self._backend)
         return self._track(ref, request)
 
+    def render_slots(self, tier: Tier) -> int:
+        """Renders of ``tier`` the live cluster fits at once, node by node."""
+        return sum(self._pools.for_tier(tier).fits(dict(n.get("Resources") or {})) for n in _alive_nodes())
+
     # -- the loop -------------------------------------------------------------------------
     def _track(self, ref: Any, request: RenderRequest | None) -> Ticket:
         self._tickets += 1
@@ -102,6 +107,11 @@ class RayExecutor:
 
     def prices(self) -> Mapping[str, Price] | None:
         return self._settings.prices if self._settings is not None else None
+
+
+def _alive_nodes() -> list[dict[str, Any]]:
+    nodes: list[dict[str, Any]] = ray.nodes()  # type: ignore[no-untyped-call]
+    return [n for n in nodes if n.get("Alive", n.get("alive", False))]
 
 
 def _agent_outcome(ref: Any) -> AgentOutcome:
@@ -136,6 +146,8 @@ def start_ray_executor(cfg: RunConfig, tiers: set[Tier]) -> RayExecutor:
     pools = RenderPools.load(cfg.render_pools)
     ensure_ray(cfg.ray_address)
     require_pools(pools, tiers)
+    if any(pools.for_tier(t).num_gpus > 0 for t in tiers):
+        choose_encoder()  # logs whether a GPU node's renders could encode with NVENC
     llm = cfg.llm
 
     def settings() -> ProviderSettings:

@@ -40,6 +40,7 @@ from c2v.models import (
     StoryboardSection,
 )
 from c2v.pipeline.assets import NO_ASSETS, RunAssets, SectionAssets
+from c2v.pipeline.chunks import Chunker, ChunkNote
 from c2v.pipeline.executor import AgentCall, Role
 from c2v.pipeline.journal import Journal
 from c2v.pipeline.render_cache import RenderCache
@@ -60,6 +61,9 @@ class SectionRun:
     #: The last failed render (or check) of ``code``: what a fix of that code quotes.
     failure: RenderResult | None = None
     assets: SectionAssets = NO_ASSETS
+    #: The final render: joined from this many chunks, or why it was rendered whole.
+    chunks: int = 1
+    chunk_note: str = ""
 
     @property
     def id(self) -> str:
@@ -103,8 +107,10 @@ class SectionRunner:
         renders: RenderCache,
         reporter: Reporter,
         assets: RunAssets | None = None,
+        chunker: Chunker | None = None,
     ) -> None:
         self.ctx = ctx
+        self.chunker = chunker
         self.assets = assets
         self.case = case
         self.journal = journal
@@ -114,6 +120,10 @@ class SectionRunner:
         self.total = 0
         self.fmt: VideoFormat | None = None  # the tier sections render at now
         self.segments: dict[str, list[NarrationSegment]] = {}  # spoken segments by section id
+        #: The final tier, when a section the critic passes starts its final render at once.
+        self.final_fmt: VideoFormat | None = None
+        self._finals_started: set[tuple[str, str]] = set()  # (section id, code)
+        self._finals: dict[tuple[str, str], tuple[str, RenderResult, ChunkNote]] = {}
 
     # -- what the critic loop uses ------------------------------------------------------------
     def ask(
@@ -314,23 +324,44 @@ class SectionRunner:
         self.request_code(run, step, result if step is AttemptKind.regenerate else run.failure)
 
     # -- final tier -----------------------------------------------------------------------
+    def start_final(self, run: SectionRun) -> None:
+        """Start the final-tier render of ``run``'s code now, in the background.
+
+        Called when the critic passes a section, while others are still being revised. A
+        later version of the code supersedes it: only the render of the code the section
+        ends with is used (:meth:`render_frozen`), so the video is the sequential one.
+        """
+        key = (run.id, run.code)
+        if self.final_fmt is None or key in self._finals_started:
+            return
+        self._finals_started.add(key)
+
+        def then(render_key: str, result: RenderResult, note: ChunkNote) -> None:
+            self._finals[key] = (render_key, result, note)
+
+        request = self.request(run, run.code, self.final_fmt)
+        with self.journal.loop.background():
+            if self.chunker is not None:
+                self.chunker.render(request, self.total, then)
+            else:
+                self.renders.render(request, lambda k, r: then(k, r, ChunkNote(1, "")))
+
     def render_frozen(self, runs: list[SectionRun], fmt: VideoFormat) -> None:
-        """Render each section's frozen code at ``fmt``, all at once; no repair."""
-        self.fmt = fmt
+        """Render each section's frozen code at ``fmt``, all at once (those not started yet); no repair."""
+        self.fmt = self.final_fmt = fmt
         self.report.sections(len(runs))
         for run in runs:
-
-            def then(key: str, result: RenderResult, run: SectionRun = run) -> None:
-                run.result = result
-                if result.status is RenderStatus.ok:
-                    run.status, run.final_key = SectionStatus.ok, key
-                    self.report.section(run.id, "ok", done=True)
-                else:
-                    run.status, run.final_key = SectionStatus.failed, None
-                    self.report.section(run.id, f"failed ({result.status.value})", done=True)
-
-            self.renders.render(self.request(run, run.code, fmt), then)
-        self.drain()
+            self.start_final(run)
+        self.journal.loop.drain(background=True)
+        for run in runs:
+            key, result, note = self._finals[(run.id, run.code)]
+            run.result, run.chunks, run.chunk_note = result, note.chunks, note.why_whole
+            if result.status is RenderStatus.ok:
+                run.status, run.final_key = SectionStatus.ok, key
+                self.report.section(run.id, "ok", done=True)
+            else:
+                run.status, run.final_key = SectionStatus.failed, None
+                self.report.section(run.id, f"failed ({result.status.value})", done=True)
 
 
 def _image_inputs(run: SectionRun) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from c2v_anchors import layout_for
 from manim import (
     DecimalNumber,
@@ -29,6 +30,7 @@ from manim import (
     Text,
     VGroup,
     VMobject,
+    Wait,
     config,
 )
 from manim.manager import Manager
@@ -38,6 +40,7 @@ SCENE_FILE = "scene.py"
 MAX_UNITS = 300
 MAX_SNAPSHOTS = 400
 MAX_TEXT = 200
+MAX_PLAYS = 5000
 
 _original_init = Mobject.__init__
 
@@ -129,6 +132,7 @@ class Recorder:
         self.snapshots: list[dict[str, Any]] = []
         self.dropped = 0
         self.speech: list[dict[str, Any]] = []  # {"index", "t"}: when each segment started
+        self.play_ends: list[float] = []  # section time at the end of every play, skipped ones too
 
     def snapshot(self, scene: Any, label: str, roles: dict[int, str], default_role: str = "area") -> None:
         if len(self.snapshots) >= MAX_SNAPSHOTS:
@@ -153,6 +157,7 @@ class Recorder:
             },
             "snapshots": self.snapshots,
             "speech": self.speech[:MAX_SNAPSHOTS],
+            "play_ends": self.play_ends[:MAX_PLAYS],
             "dropped_snapshots": self.dropped,
         }
         tmp = REPORT_NAME + ".tmp"
@@ -183,6 +188,32 @@ def _snapshot(scene: Any, label: str) -> None:
         _recorder_of(scene).snapshot(scene, label, {}, "free")
 
 
+def _clock_as_rendered(manager: Any, start: float) -> None:
+    """Move the clock after a skipped play (``-n``) to where rendering it would have.
+
+    Manim adds a skipped play's exact run time, but a rendered one adds whole frames (one
+    per step of ``arange(0, run_time, 1/fps)``, or ``int(run_time * fps)`` for a still wait).
+    Scenes that wait on the clock (the template's speech) would drift by a frame per play.
+    """
+    duration = float(manager.scene.duration)
+    dt = 1 / config.frame_rate
+    animations = getattr(manager.scene, "animations", None) or []
+    still = len(animations) == 1 and isinstance(animations[0], Wait) and bool(animations[0].is_static_wait)
+    if still:
+        manager.time = start + int(duration / dt) * dt
+        return
+    t = start
+    for _ in range(len(np.arange(0, duration, dt))):
+        t += dt
+    manager.time = t
+
+
+def _stopped_early(manager: Any) -> bool:
+    """Whether the render ended at its ``-n`` upper bound, before the scene's own end."""
+    end = config.upto_animation_number
+    return end is not None and end >= 0 and manager.num_plays > end
+
+
 def install() -> None:
     """Hook the recorder into Manim's render manager (idempotent)."""
     if getattr(Manager.play, "_c2v_recording", False):
@@ -191,11 +222,19 @@ def install() -> None:
     original_tear_down = Manager.tear_down
 
     def play(self: Any, *args: Any, **kwargs: Any) -> None:
+        start = float(self.time)
         original_play(self, *args, **kwargs)
-        _snapshot(self.scene, f"play {len(_recorder_of(self.scene).snapshots) + 1}")
+        if self.skip_animations:
+            _clock_as_rendered(self, start)
+        recorder = _recorder_of(self.scene)
+        recorder.play_ends.append(round(float(self.time), 4))
+        _snapshot(self.scene, f"play {len(recorder.snapshots) + 1}")
 
     def tear_down(self: Any) -> None:
-        original_tear_down(self)
+        # A chunk that stops before the scene's end (``-n START,END``) leaves the template's
+        # tear-down plays (the last speech waits) to the chunk that holds them.
+        if not _stopped_early(self):
+            original_tear_down(self)
         scene = self.scene
         _snapshot(scene, "end")
         layout = getattr(scene, "layout", None)

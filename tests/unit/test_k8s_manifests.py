@@ -32,6 +32,9 @@ def as_node(group: dict) -> dict:
     resources = {"CPU": float(params.get("num-cpus", 0)), "GPU": float(params.get("num-gpus", 0))}
     if "resources" in params:
         resources.update(json.loads(json.loads(params["resources"])))
+    # KubeRay starts Ray with the container's memory limit as its ``memory`` resource.
+    limit = str(group["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"])
+    resources["memory"] = float(limit.removesuffix("Gi")) * 1024**3
     return {"Alive": True, "Resources": resources}
 
 

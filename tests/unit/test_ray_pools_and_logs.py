@@ -94,6 +94,26 @@ def test_a_custom_resource_pool_routes_the_task(farm):
     assert got.get("render_cpu") == 1 and got.get("CPU") == 1
 
 
+def test_the_k_pool_asks_ray_for_memory_and_a_node_runs_only_the_4k_renders_it_fits(farm):
+    import ray
+
+    from c2v.pipeline.ray_executor import RayExecutor
+    from sandbox.backends import resolve_config
+
+    pool = RenderPools().k
+
+    @ray.remote
+    def assigned() -> dict:
+        return dict(ray.get_runtime_context().get_assigned_resources())
+
+    got = ray.get(assigned.options(**pool.task_options()).remote(), timeout=120)
+    assert got.get("memory") == pool.memory_mb * 1024**2
+    memory = ray.cluster_resources()["memory"]
+    executor = RayExecutor(lambda: None, RenderPools(), resolve_config("bwrap"))
+    assert executor.render_slots(Tier.k) == min(1, int(memory // (pool.memory_mb * 1024**2)))
+    assert executor.render_slots(Tier.l) == 1  # the farm has one CPU
+
+
 def boom(case_id: str, section: str, batch: str, attempt: int) -> RenderRequest:
     return RenderRequest(
         case_id=case_id,

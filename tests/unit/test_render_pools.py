@@ -14,24 +14,41 @@ from c2v.errors import ClusterError, ConfigError
 from c2v.models import RenderRequest, StoryboardSection
 from cluster import runtime
 from cluster.agents import _Agent, _call_ids, logged_call, parse_agent_cpus
-from cluster.pools import EXAMPLE_POOLS, POOLS_ENV, RenderPool, RenderPools
+from cluster.pools import EXAMPLE_POOLS, K_MEMORY_MB, POOLS_ENV, RenderPool, RenderPools
 from cluster.runtime import ALLOW_PENDING_ENV, best_node, infeasible, require_pools
 
 # -- loading and merging ------------------------------------------------------------------------
 
 
-def test_default_pools_ask_one_cpu_for_every_tier():
+def test_default_pools_ask_one_cpu_for_every_tier_and_memory_for_4k():
     pools = RenderPools.load(None, env={})
-    for tier in Tier:
+    for tier in (Tier.l, Tier.m, Tier.h):
         pool = pools.for_tier(tier)
         assert pool.task_options() == {"num_cpus": 1, "num_gpus": 0, "resources": {}}
         assert pool.demand() == {"CPU": 1}
+    memory = K_MEMORY_MB * 1024**2
+    assert pools.k.task_options() == {"num_cpus": 1, "num_gpus": 0, "memory": memory, "resources": {}}
+    assert pools.k.demand() == {"CPU": 1, "memory": memory}
+
+
+def test_a_node_runs_no_more_4k_renders_than_its_memory_fits():
+    k = RenderPools().k
+    assert k.fits({"CPU": 16, "memory": 6 * 1024**3}) == 2  # memory, not CPUs, is the limit
+    assert k.fits({"CPU": 2, "memory": 64 * 1024**3}) == 2
+    assert k.fits({"CPU": 16}) == 0  # a node that offers no memory runs none
+    assert RenderPools().l.fits({"CPU": 3, "memory": 1}) == 3
 
 
 def test_a_partial_map_overrides_only_the_tiers_and_fields_it_names():
     pools = RenderPools.load(None, env={POOLS_ENV: EXAMPLE_POOLS})
-    assert pools.k.task_options() == {"num_cpus": 2, "num_gpus": 1, "resources": {"render_gpu": 1}}
-    assert pools.k.demand() == {"CPU": 2, "GPU": 1, "render_gpu": 1}
+    memory = K_MEMORY_MB * 1024**2  # k names no memory: it keeps the default
+    assert pools.k.task_options() == {
+        "num_cpus": 2,
+        "num_gpus": 1,
+        "memory": memory,
+        "resources": {"render_gpu": 1},
+    }
+    assert pools.k.demand() == {"CPU": 2, "GPU": 1, "memory": memory, "render_gpu": 1}
     # l names only its resources: the CPU stays at the default.
     assert pools.for_tier(Tier.l).task_options() == {
         "num_cpus": 1,
@@ -45,7 +62,7 @@ def test_a_file_wins_over_the_environment(tmp_path):
     path = tmp_path / "pools.json"
     path.write_text('{"h": {"num_cpus": 4}}')
     pools = RenderPools.load(path, env={POOLS_ENV: EXAMPLE_POOLS})
-    assert pools.h.num_cpus == 4 and pools.k == RenderPool()
+    assert pools.h.num_cpus == 4 and pools.k == RenderPool(memory_mb=K_MEMORY_MB)
 
 
 def test_env_pools_are_parsed_once_and_not_shared_mutably():
@@ -113,10 +130,12 @@ def node(alive=True, **resources):
 
 def test_a_pool_must_fit_on_one_node_not_across_the_cluster():
     needed = RenderPools.load(None, env={POOLS_ENV: EXAMPLE_POOLS}).k.demand()
-    split = [node(CPU=8, GPU=1), node(CPU=8, render_gpu=1)]  # totals would say yes
+    mem = 8 * 1024**3
+    split = [node(CPU=8, GPU=1, memory=mem), node(CPU=8, render_gpu=1, memory=mem)]  # totals would say yes
     why = infeasible(needed, split)
     assert why is not None and "best node offers" in why
-    assert infeasible(needed, [*split, node(CPU=4, GPU=2, render_gpu=1)]) is None
+    assert infeasible(needed, [*split, node(CPU=4, GPU=2, render_gpu=1)]) is not None  # no memory
+    assert infeasible(needed, [*split, node(CPU=4, GPU=2, render_gpu=1, memory=mem)]) is None
 
 
 def test_dead_nodes_do_not_count_and_no_node_is_reported():

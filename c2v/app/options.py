@@ -116,10 +116,12 @@ def render_options(func: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "--chunks",
                 type=ChunkChoice(),
+                envvar="C2V_CHUNKS",
                 default="auto",
                 show_default=True,
                 help="Split final-tier section renders at animation boundaries over several workers: "
-                "auto (when the pool has idle slots and a section is long enough), off, or N chunks.",
+                "auto (when the pool has idle slots and a section is long enough), off, or N chunks "
+                "(default: $C2V_CHUNKS, else auto).",
             ),
             click.option("--log-json", is_flag=True, help="Structured JSON log lines on stderr."),
         ],

@@ -17,7 +17,7 @@ demo: setup
 # Every tier, Docker included: the engine is installed and started and the sandbox image
 # built (or reused, when its input hash matches) first.
 test: setup-dev sandbox-image
-	$(PY) -m pytest -q --durations=15
+	$(PY) -m pytest -q --durations=40
 
 test-fast: setup-dev
 	$(PY) -m pytest -q -m "$(FAST)"

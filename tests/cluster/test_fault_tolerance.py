@@ -208,11 +208,20 @@ def test_driver_killed_mid_batch_resumes_without_repeating_work(cluster, tmp_pat
 
 
 # --- a worker node killed mid-render -----------------------------------------------------
-def log_events(folder: Path, event: str) -> int:
+def log_events(folder: Path, event: str, topic: str = "pythagorean-theorem") -> int:
+    """Lines of ``event`` for ``topic`` in a node's worker logs.
+
+    Only this test's topic counts: a render left over from an earlier test (a killed driver's
+    task finishing late) must not make or unmake the render in flight this test waits for.
+    """
     count = 0
     for path in folder.glob("*.jsonl"):
         for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            if f'"event": "{event}"' in line:
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line still being written
+            if entry.get("event") == event and entry.get("topic") == topic:
                 count += 1
     return count
 

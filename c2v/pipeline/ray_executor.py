@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import ray
+import structlog
 
 from c2v.config import RunConfig
 from c2v.core.tiers import Tier
@@ -25,6 +27,13 @@ from sandbox.render import RenderOutput
 
 #: How long one ray.wait blocks before the loop looks again (keeps the driver interruptible).
 WAIT_S = 2.0
+#: An agent call lost with its actor (its node died) is sent again, while Ray restarts the
+#: actor elsewhere, every AGENT_RETRY_PAUSE_S for up to this many times (about a minute:
+#: Ray takes up to ~30 s to declare a node dead).
+AGENT_CALL_RESENDS = 30
+AGENT_RETRY_PAUSE_S = 2.0
+
+log = structlog.get_logger("c2v.pipeline")
 
 
 class RayExecutor:
@@ -40,7 +49,8 @@ class RayExecutor:
         self._actors: dict[Role, list[Any]] = {}
         self._coders_wanted = 1
         self._next: dict[Role, int] = {}
-        self._pending: dict[Any, tuple[Ticket, RenderRequest | None]] = {}
+        #: In-flight refs: the ticket, the render or agent call behind it, and its resends so far.
+        self._pending: dict[Any, tuple[Ticket, RenderRequest | AgentCall, int]] = {}
         self._tickets = 0
 
     # -- agents ---------------------------------------------------------------------------
@@ -73,8 +83,10 @@ class RayExecutor:
         return pool[n % len(pool)]  # round robin over the Coder pool
 
     def call(self, call: AgentCall) -> Ticket:
-        ref = getattr(self._actor(call.role), call.method).remote(*call.args)
-        return self._track(ref, None)
+        return self._track(self._send(call), call)
+
+    def _send(self, call: AgentCall) -> Any:
+        return getattr(self._actor(call.role), call.method).remote(*call.args)
 
     # -- renders --------------------------------------------------------------------------
     def render(self, request: RenderRequest) -> Ticket:
@@ -87,9 +99,9 @@ class RayExecutor:
         return sum(self._pools.for_tier(tier).fits(dict(n.get("Resources") or {})) for n in _alive_nodes())
 
     # -- the loop -------------------------------------------------------------------------
-    def _track(self, ref: Any, request: RenderRequest | None) -> Ticket:
+    def _track(self, ref: Any, item: RenderRequest | AgentCall) -> Ticket:
         self._tickets += 1
-        self._pending[ref] = (self._tickets, request)
+        self._pending[ref] = (self._tickets, item, 0)
         return self._tickets
 
     @property
@@ -99,11 +111,20 @@ class RayExecutor:
     def wait(self) -> tuple[Ticket, AgentOutcome | RenderOutput]:
         while True:
             ready, _ = ray.wait(list(self._pending), num_returns=1, timeout=WAIT_S)
-            if ready:
-                break
-        ref = ready[0]
-        ticket, request = self._pending.pop(ref)
-        return ticket, (_agent_outcome(ref) if request is None else _render_output(ref, request))
+            if not ready:
+                continue
+            ref = ready[0]
+            ticket, item, resends = self._pending.pop(ref)
+            if isinstance(item, RenderRequest):
+                return ticket, _render_output(ref, item)
+            outcome, actor_lost = _agent_outcome(ref)
+            if actor_lost and resends < AGENT_CALL_RESENDS:
+                # The reply died with the actor's node; the journal has nothing of it yet.
+                log.warning("agent_call_resent", role=item.role.value, method=item.method, resend=resends + 1)
+                time.sleep(AGENT_RETRY_PAUSE_S)
+                self._pending[self._send(item)] = (ticket, item, resends + 1)
+                continue
+            return ticket, outcome
 
     def prices(self) -> Mapping[str, Price] | None:
         return self._settings.prices if self._settings is not None else None
@@ -114,18 +135,23 @@ def _alive_nodes() -> list[dict[str, Any]]:
     return [n for n in nodes if n.get("Alive", n.get("alive", False))]
 
 
-def _agent_outcome(ref: Any) -> AgentOutcome:
-    """ray.get that hands our own errors from inside an actor back as themselves."""
+def _agent_outcome(ref: Any) -> tuple[AgentOutcome, bool]:
+    """ray.get that hands our own errors from inside an actor back as themselves; the flag
+    says the actor itself was lost (its process or node died), so the call may be sent again."""
     try:
         value, replies = ray.get(ref)
     except ray.exceptions.RayTaskError as exc:
         cause = exc.cause if hasattr(exc, "cause") else None
         if isinstance(cause, C2VError):
-            return AgentOutcome(error=cause)
-        return AgentOutcome(error=ClusterError(f"agent call failed: {one_line(exc, 300, typed=False)}"))
+            return AgentOutcome(error=cause), False
+        return AgentOutcome(
+            error=ClusterError(f"agent call failed: {one_line(exc, 300, typed=False)}")
+        ), False
     except ray.exceptions.RayError as exc:
-        return AgentOutcome(error=ClusterError(f"agent actor unavailable: {type(exc).__name__}"))
-    return AgentOutcome(value=value, replies=list(replies))
+        # An actor whose constructor failed would fail the same way again: not lost, broken.
+        lost = isinstance(exc, ray.exceptions.RayActorError) and not getattr(exc, "actor_init_failed", False)
+        return AgentOutcome(error=ClusterError(f"agent actor unavailable: {type(exc).__name__}")), lost
+    return AgentOutcome(value=value, replies=list(replies)), False
 
 
 def _render_output(ref: Any, request: RenderRequest) -> RenderOutput:

@@ -48,3 +48,36 @@ def test_a_killed_agent_actor_is_restarted(embedded_ray: None) -> None:
             time.sleep(0.5)
     assert again == outline
     assert _pid(actor) != first, "the answer came from the killed process"
+
+
+def test_an_agent_call_lost_with_its_actor_is_sent_again(embedded_ray: None, monkeypatch) -> None:
+    """The executor's own resend, with Ray's task retries turned off so only it can recover."""
+    from c2v.core.tiers import Orientation
+    from c2v.llm.settings import ProviderSettings
+    from c2v.pipeline import ray_executor
+    from c2v.pipeline.executor import AgentCall, AgentSetup, Role
+    from cluster.pools import RenderPools
+    from sandbox.backends import BackendConfig
+    from sandbox.base import SandboxKind
+
+    monkeypatch.setattr(ray_executor, "agent_options", lambda: {**agent_options(), "max_task_retries": 0})
+    monkeypatch.setattr(ray_executor, "AGENT_RETRY_PAUSE_S", 0.5)
+    executor = ray_executor.RayExecutor(
+        ProviderSettings.offline, RenderPools.parse("{}", "test"), BackendConfig(kind=SandboxKind.bwrap)
+    )
+    executor.open(AgentSetup(language="en", orientation=Orientation.landscape))
+    sent: list[AgentCall] = []
+    send = executor._send
+    monkeypatch.setattr(executor, "_send", lambda call: (sent.append(call), send(call))[1])
+
+    call = AgentCall(Role.planner, "outline", ("Binary search",))
+    first_ticket = executor.call(call)
+    _, first = executor.wait()
+    assert first.error is None
+    actor = executor._actor(Role.planner)
+    os.kill(_pid(actor), signal.SIGKILL)
+    ticket = executor.call(call)
+    got_ticket, outcome = executor.wait()
+    assert got_ticket == ticket != first_ticket
+    assert outcome.error is None and outcome.value == first.value
+    assert len(sent) >= 3, "the call lost with the killed actor was sent again"

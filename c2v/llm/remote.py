@@ -21,15 +21,13 @@ from __future__ import annotations
 
 import email.utils
 import json
-import random
 import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
-from typing import ClassVar, Protocol
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 import structlog
@@ -53,8 +51,12 @@ from c2v.llm.base import (
 )
 from c2v.llm.frames import without_video
 from c2v.llm.ratelimit import RateGate
+from c2v.llm.retry import Fault, FaultKind, RetryKnobs, pause_before_retry, retry_delay
 from c2v.llm.settings import ProviderSettings
 from c2v.models import TokenUsage
+
+#: The fault and retry names are imported from here by the providers, as before they moved.
+__all__ = ["Fault", "FaultKind", "RetryKnobs", "pause_before_retry", "retry_delay"]
 
 log = structlog.get_logger("c2v.llm")
 
@@ -66,30 +68,6 @@ _SECRET_PATTERNS = (
     re.compile(r"\bAIza[0-9A-Za-z_\-]{10,}"),  # Google API keys
     re.compile(r"(?i)\b(bearer|api[-_ ]?key[\"'=: ]+)\s*[A-Za-z0-9_\-.*]{8,}"),
 )
-
-
-class FaultKind(StrEnum):
-    timeout = "timeout"
-    connection = "connection"
-    rate_limited = "rate_limited"
-    server = "server"
-    auth = "auth"
-    not_found = "not_found"
-    request = "request"
-
-    @property
-    def retryable(self) -> bool:
-        return self in {FaultKind.timeout, FaultKind.connection, FaultKind.rate_limited, FaultKind.server}
-
-
-@dataclass(frozen=True)
-class Fault:
-    """An SDK exception, read: what went wrong, the HTTP status, and how long to wait."""
-
-    kind: FaultKind
-    message: str
-    status: int | None = None
-    retry_after: float | None = None
 
 
 @dataclass(frozen=True)
@@ -208,50 +186,6 @@ def malformed_fault(exc: BaseException) -> Fault | None:
     if isinstance(exc, json.JSONDecodeError):
         return Fault(kind=FaultKind.server, message=f"the endpoint answered with something not JSON ({exc})")
     return None
-
-
-class RetryKnobs(Protocol):
-    """The knobs of the retry policy; provider settings and asset settings both carry them."""
-
-    @property
-    def max_tries(self) -> int: ...
-    @property
-    def backoff_s(self) -> float: ...
-    @property
-    def backoff_max_s(self) -> float: ...
-    @property
-    def max_wait_s(self) -> float: ...
-
-
-def retry_delay(fault: Fault, tries: int, s: RetryKnobs) -> float | None:
-    """The one retry policy: seconds to wait before try ``tries + 1``, or ``None`` to give up.
-
-    Exponential backoff with jitter, capped, never shorter than ``Retry-After``; a
-    ``Retry-After`` longer than ``max_wait_s`` gives up at once. Speech providers and the
-    icon services use it too.
-    """
-    if not fault.kind.retryable or tries >= s.max_tries:
-        return None
-    if fault.retry_after is not None and fault.retry_after > s.max_wait_s:
-        return None
-    base = min(s.backoff_max_s, s.backoff_s * 2.0 ** (tries - 1))
-    delay = base / 2 + random.uniform(0, base / 2)  # noqa: S311 - jitter, not cryptography
-    return delay if fault.retry_after is None else max(delay, fault.retry_after)
-
-
-def pause_before_retry(
-    logger: structlog.typing.FilteringBoundLogger,
-    event: str,
-    fault: Fault,
-    tries: int,
-    delay: float,
-    **who: object,
-) -> None:
-    """Log the retry (``who`` names the provider or service and model) and wait ``delay`` seconds."""
-    logger.warning(
-        event, **who, attempt=tries, fault=fault.kind.value, status=fault.status, delay_s=round(delay, 2)
-    )
-    time.sleep(delay)
 
 
 def describe_fault(fault: Fault, tries: int, s: ProviderSettings, host: str) -> str:

@@ -59,7 +59,8 @@ def last_error_message(traceback: str) -> str:
     return ""
 
 
-def classify(outcome: ProcessOutcome, video_ok: bool) -> Classified:
+def classify(outcome: ProcessOutcome, video_ok: bool, wall_limit_s: float | None = None) -> Classified:
+    """The verdict on one render; a timeout names ``wall_limit_s`` (the limit set), else the time measured."""
     if outcome.infra_error:
         return Classified(RenderStatus.infra_error, outcome.infra_error)
     if outcome.policy_violation:
@@ -67,7 +68,8 @@ def classify(outcome: ProcessOutcome, video_ok: bool) -> Classified:
     if outcome.oom_killed:
         return Classified(RenderStatus.oom, "scene ran out of memory (killed at the memory limit)")
     if outcome.timed_out:
-        return Classified(RenderStatus.timeout, f"render did not finish within {outcome.wall_s:.0f} s")
+        limit = outcome.wall_s if wall_limit_s is None else wall_limit_s
+        return Classified(RenderStatus.timeout, f"render did not finish within {round(limit, 1):g} s")
     tb = extract_traceback(outcome.stderr_tail)
     if outcome.signal is not None:
         sig = outcome.signal

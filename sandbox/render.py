@@ -239,7 +239,7 @@ def render_scene(
         video_ok = probe is not None and (probe.width, probe.height) == (fmt.width, fmt.height)
         if request.dry_run:
             video_ok = finished  # a dry run writes no frames: a clean exit is its success
-        verdict = classify(outcome, video_ok)
+        verdict = classify(outcome, video_ok, request.limits.wall_s)
         if verdict.status is not RenderStatus.ok:
             data = None
         ok = verdict.status is RenderStatus.ok

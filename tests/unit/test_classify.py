@@ -105,3 +105,9 @@ def test_backend_verdicts_win_over_the_exit_code():
 def test_container_start_failure_is_infra():
     c = classify(outcome(exit_code=125, stderr_tail="docker: Error response from daemon"), video_ok=False)
     assert c.status is RenderStatus.infra_error
+
+
+def test_a_timeout_names_the_limit_set_not_the_time_it_took_to_kill():
+    late = outcome(timed_out=True, exit_code=None, signal=9, wall_s=2.7)
+    assert classify(late, False, wall_limit_s=0.3).message == "render did not finish within 0.3 s"
+    assert classify(late, False, wall_limit_s=180.0).message == "render did not finish within 180 s"

@@ -124,6 +124,11 @@ class LLMRequestError(LLMError, ValueError):
     pass
 
 
+class LLMPromptRejected(LLMRequestError):
+    """The provider refused this one request (HTTP 400/413/422: a prompt past the context
+    window, a content filter, an input it cannot read). Another section's prompt may pass."""
+
+
 class LLMRefused(LLMError):
     pass
 
@@ -229,9 +234,14 @@ class AssetServiceUnavailable(AssetFetchError, ConnectionError):
 
 
 def stops_topic(exc: BaseException) -> bool:
-    """A provider failure after its retries (dead endpoint, rejected key) stops a topic; a
-    reply that cannot be used, or a refusal, costs one attempt of one section only."""
-    return isinstance(exc, LLMError) and not isinstance(exc, LLMRefused)
+    """A provider failure after its retries (dead endpoint, rejected key, unknown model) stops a
+    topic; a reply that cannot be used, a refusal, or a request rejected for what this one
+    prompt holds costs one attempt of one section only.
+
+    A misconfiguration that rejects every request (a parameter the model does not take) is
+    caught by the Planner's calls, which come first and whose failure always ends the topic.
+    """
+    return isinstance(exc, LLMError) and not isinstance(exc, LLMRefused | LLMPromptRejected)
 
 
 def one_line(exc: BaseException, limit: int = 300, typed: bool = True) -> str:

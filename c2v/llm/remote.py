@@ -35,6 +35,7 @@ import structlog
 from c2v.errors import (
     LLMAuthError,
     LLMError,
+    LLMPromptRejected,
     LLMRateLimited,
     LLMRefused,
     LLMRequestError,
@@ -219,7 +220,7 @@ _ERRORS: dict[FaultKind, type[LLMError]] = {
     FaultKind.rate_limited: LLMRateLimited,
     FaultKind.auth: LLMAuthError,
     FaultKind.not_found: LLMRequestError,
-    FaultKind.request: LLMRequestError,
+    FaultKind.request: LLMPromptRejected,
 }
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -115,8 +116,10 @@ class LocalCluster:
         return env
 
     def _ours(self) -> set[int]:
-        marker = str(self.temp_dir)
-        return {pid for pid, (_, cmd) in _processes().items() if marker in cmd}
+        # The Ray Client proxy the head starts names neither the temp dir nor a node's pid as
+        # parent once the head is gone; it names the GCS port it serves.
+        marker, gcs = str(self.temp_dir), re.compile(rf"--address=\S+:{self.gcs_port}(\s|$)")
+        return {pid for pid, (_, cmd) in _processes().items() if marker in cmd or gcs.search(cmd)}
 
     def _start(self, name: str, args: list[str], env: dict[str, str]) -> Node:
         before = self._ours()

@@ -22,7 +22,15 @@ import pytest
 
 from c2v.agents.coder import Coder
 from c2v.agents.planner import Planner
-from c2v.errors import LLMAuthError, LLMError, LLMRequestError, LLMTimeout, LLMUnavailable, ReplyParseError
+from c2v.errors import (
+    LLMAuthError,
+    LLMError,
+    LLMPromptRejected,
+    LLMRequestError,
+    LLMTimeout,
+    LLMUnavailable,
+    ReplyParseError,
+)
 from c2v.llm.base import CallTag, ImagePart, LLMRequest, Message, TextPart, VideoPart
 from c2v.llm.ratelimit import LocalRateGate
 from c2v.llm.registry import make_llm
@@ -404,6 +412,7 @@ def test_bad_request_is_not_retried_and_is_scrubbed(flavor, server, tmp_path):
     with pytest.raises(LLMRequestError) as info:
         client(flavor, server, tmp_path).complete(request(TextPart(text="go")))
     assert "HTTP 400" in str(info.value) and "model not supported" in str(info.value)
+    assert isinstance(info.value, LLMPromptRejected)  # costs the section whose prompt it was
     assert KEY not in str(info.value) and len(server.requests) == 1
 
 

@@ -110,6 +110,54 @@ def test_a_dead_endpoint_stops_the_topic(tmp_path):
         folder.unlock()
 
 
+class Rejecting(CorpusLLM):
+    """The corpus replies, except that every Coder call for section 2 raises ``exc``."""
+
+    def __init__(self, case: MessyCase, exc: Exception) -> None:
+        super().__init__(case)
+        self.exc = exc
+
+    def complete(self, request):
+        if request.tag.agent == "coder" and request.tag.section == "2":
+            raise self.exc
+        return super().complete(request)
+
+
+def test_a_prompt_the_provider_rejects_costs_that_section_only(tmp_path):
+    from c2v.errors import LLMPromptRejected
+
+    case = _named("json_without_fence")
+    cfg = run_config(case, tmp_path).model_copy(update={"allow_partial": True})
+    folder = case_dir_for(cfg)
+    too_long = LLMPromptRejected("request rejected (HTTP 400): maximum context length is 8192 tokens")
+    pipeline, _ = pipeline_for(cfg, folder, Rejecting(case, too_long))
+    try:
+        m = pipeline.generate()
+    finally:
+        folder.unlock()
+    one, two = m.sections
+    assert one.status is SectionStatus.ok and two.status is SectionStatus.failed
+    assert two.history and {h.status for h in two.history} == {RenderStatus.unusable_reply}
+    assert "maximum context length" in (two.history[-1].message or "")
+    assert m.missing_sections == ["2"] and m.video == "video.mp4"
+
+
+def test_an_unknown_model_stops_the_topic(tmp_path):
+    from c2v.errors import LLMPromptRejected, LLMRequestError
+
+    case = _named("json_without_fence")
+    cfg = run_config(case, tmp_path).model_copy(update={"allow_partial": True})
+    folder = case_dir_for(cfg)
+    missing = LLMRequestError("model or endpoint not found (HTTP 404): no model gpt-9")
+    assert not isinstance(missing, LLMPromptRejected)
+    pipeline, _ = pipeline_for(cfg, folder, Rejecting(case, missing))
+    try:
+        with pytest.raises(LLMRequestError, match="no model gpt-9"):
+            pipeline.generate()
+    finally:
+        folder.unlock()
+
+
 def test_precheck_rewrites_are_recorded_and_errors_cost_no_sandbox(tmp_path):
     from tests.messy_corpus import py, scene
 

@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field, ValidationError
 from c2v.core.fsio import write_bytes_atomic, write_model_atomic, write_text_atomic
 from c2v.errors import CaseBusyError, CaseFileError, OutputDirError
 from c2v.llm.base import CallTag, LLMReply
-from c2v.models import AttemptRecord, Manifest, RenderResult, RenderStatus, Storyboard, Strict
+from c2v.models import AttemptRecord, Manifest, Outline, RenderResult, RenderStatus, Storyboard, Strict
 
 _Record = TypeVar("_Record", bound=BaseModel)
 
@@ -161,6 +161,15 @@ class CaseDir:
     def read_storyboard(self) -> Storyboard | None:
         """The planned sections; None while the case is still being planned."""
         return self._read(self.storyboard, Storyboard, "storyboard")
+
+    def save_outline(self, outline: Outline) -> None:
+        write_model_atomic(self.outline, outline)
+
+    def save_storyboard(self, board: Storyboard) -> None:
+        write_model_atomic(self.storyboard, board)
+
+    def save_manifest(self, manifest: Manifest) -> None:
+        write_model_atomic(self.manifest, manifest)
 
     def _read(self, path: Path, model: type[_Record], what: str) -> _Record | None:
         try:

@@ -21,7 +21,6 @@ import structlog
 
 from c2v.case import CaseDir
 from c2v.config import RunConfig
-from c2v.core.fsio import write_model_atomic
 from c2v.core.language import detect_language
 from c2v.core.progress import NullReporter, Reporter
 from c2v.core.slug import slugify
@@ -217,13 +216,13 @@ class Pipeline:
 
     def _on_outline(self, planned: PlannedOutline, found: list[Storyboard]) -> None:
         outline = planned.outline
-        write_model_atomic(self.case.outline, outline)
+        self.case.save_outline(outline)
         self.normalised += [f"outline: {n}" for n in planned.notes]
         topic = self.cfg.topic
 
         def on_storyboard(planned_board: PlannedStoryboard) -> None:
             self.normalised += [f"storyboard: {n}" for n in planned_board.notes]
-            write_model_atomic(self.case.storyboard, planned_board.storyboard)
+            self.case.save_storyboard(planned_board.storyboard)
             found.append(planned_board.storyboard)
 
         self.journal.ask(
@@ -311,5 +310,5 @@ class Pipeline:
         if self.assets is not None:
             manifest.assets = self.assets.credits()
             self.assets.write_attribution(self.case.root, self.cfg.topic)
-        write_model_atomic(self.case.manifest, manifest)
+        self.case.save_manifest(manifest)
         return manifest

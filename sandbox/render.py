@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import stat
-import tempfile
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -27,6 +26,7 @@ from c2v.models import LayoutIssue, RenderRequest, RenderResult, RenderStatus, S
 from c2v.review.lint import lint_layout
 from sandbox.base import INSIDE_WORKDIR, SandboxBackend
 from sandbox.classify import classify
+from sandbox.scratch import work_dir
 
 RUNTIME_FILES = ("c2v_anchors.py", "c2v_images.py", "c2v_layout.py", "c2v_manim.py", "c2v_record.py")
 OUTPUT_NAME = "section"
@@ -225,8 +225,8 @@ def render_scene(
     """Render one section in ``backend`` and return its typed result and video bytes."""
     fmt = video_format(request.tier, request.orientation)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="c2v-render-", dir=scratch) as tmp:
-        work = Path(tmp) / "work"
+    with work_dir(scratch) as tmp:
+        work = tmp / "work"
         prepare_workdir(work, request)
         labels = {"c2v.case": request.case_id, "c2v.section": request.section_id}
         argv = manim_argv(request, backend.python)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -104,3 +107,27 @@ def published_names(section_ids: list[str]) -> set[str]:
     for section_id in section_ids:
         names |= {f"sections/{section_id}/video.mp4", f"sections/{section_id}/final.py"}
     return names
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """moto's real S3 HTTP server on 127.0.0.1; yields its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "AKIAC2VTESTKEY000042",
+    "AWS_SECRET_ACCESS_KEY": "c2v-test-secret-must-never-leak-7f3a9b",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from c2v.errors import StoreError
 from c2v.service.settings import ServiceSettings
+from c2v.storage import Storage, open_storage
 from c2v.store import keys, limits, videos
 from c2v.store.db import Database
 from c2v.store.schema import Video
@@ -21,6 +22,13 @@ class ServiceState:
     db: Database
     settings: ServiceSettings
     wake: Callable[[], None]
+    _storage: list[Storage] = field(default_factory=list)
+
+    def storage(self) -> Storage:
+        """The ``--storage`` finished videos are published to, opened once per replica."""
+        if not self._storage:
+            self._storage.append(open_storage(self.settings.storage, self.settings.s3_endpoint_url))
+        return self._storage[0]
 
 
 #: The state of this process's replica (Serve hands its replica a copy of the app object).

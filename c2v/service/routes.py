@@ -21,7 +21,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from sse_starlette.sse import EventSourceResponse
 
 from c2v import __version__
-from c2v.errors import StoreError, UsageError
+from c2v.errors import StorageError, StoreError, UsageError, one_line
 from c2v.service.api import (
     MAX_BODY_BYTES,
     EventView,
@@ -202,8 +202,14 @@ def make_api() -> FastAPI:
         video = own(state, caller, video_id)
         if VideoStatus(video.status) is not VideoStatus.succeeded:
             raise HTTPException(409, f"video {video_id} is {video.status}; it has no video file")
-        if video.video_url:
-            return RedirectResponse(video.video_url, status_code=307)
+        try:
+            link = state.storage().link(video.video_object) if video.video_object else video.video_url
+        except StorageError as exc:
+            raise HTTPException(
+                503, f"cannot link to the published video: {one_line(exc, 200, typed=False)}"
+            ) from exc
+        if link:
+            return RedirectResponse(link, status_code=307)
         path = Path(video.video_path or "")
         if not path.is_file():
             raise HTTPException(410, f"the video file of {video_id} is gone from the output folder")

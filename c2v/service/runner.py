@@ -155,16 +155,17 @@ def execute(settings: ServiceSettings, video_id: str) -> VideoStatus:
 def with_video(
     outcome: Outcome, root: Path, manifest: Manifest, settings: ServiceSettings, vid: str
 ) -> Outcome:
-    """The outcome with the stitched video's path, published to ``--storage`` when there is one."""
+    """The outcome with the stitched video's path, published to ``--storage`` when there is one
+    (then with the published video's key, which each download signs a fresh link to)."""
     if manifest.video is None:
         return Outcome(**{**outcome.__dict__, "status": VideoStatus.failed, "error": "no video was stitched"})
-    url = None
+    key = None
     if settings.storage:
         published = open_storage(settings.storage, settings.s3_endpoint_url).publish_case(
             root, batch="service", slug=vid
         )
-        url = published.video_url
-    return Outcome(**{**outcome.__dict__, "video_path": str(root / manifest.video), "video_url": url})
+        key = next((o.key for o in published.objects if o.name == "video.mp4"), None)
+    return Outcome(**{**outcome.__dict__, "video_path": str(root / manifest.video), "video_object": key})
 
 
 @ray.remote(num_cpus=0, max_retries=0)

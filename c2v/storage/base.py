@@ -49,6 +49,11 @@ class Storage(Protocol):
         """Publish a finished case folder as ``<batch>/<slug>/`` and return what was published."""
         ...
 
+    def link(self, key: str) -> str | None:
+        """A download link for the published object ``key``, signed now; None where the
+        storage is a file system (whoever serves the file reads it from there)."""
+        ...
+
 
 @dataclass(frozen=True)
 class CaseFile:

@@ -36,6 +36,9 @@ class LocalDefault:
     def describe(self) -> str:
         return "local (the case folder in the output directory)"
 
+    def link(self, key: str) -> str | None:
+        return None
+
     def publish_case(self, case_root: Path, batch: str, slug: str) -> PublishedCase:
         batch, slug = check_component(batch, "batch"), check_component(slug, "slug")
         plan = plan_case(case_root)
@@ -68,6 +71,9 @@ class DirectoryStorage:
 
     def describe(self) -> str:
         return self.root.as_uri()
+
+    def link(self, key: str) -> str | None:
+        return None
 
     def publish_case(self, case_root: Path, batch: str, slug: str) -> PublishedCase:
         batch, slug = check_component(batch, "batch"), check_component(slug, "slug")

@@ -208,14 +208,14 @@ class S3Storage:
             digest = self._upload(key, f.source, f.content_type)
             uploaded.append(PublishedObject(name=f.name, key=key, size=digest.size, sha256=digest.sha256))
         expires_at = now_utc() + timedelta(seconds=self.options.presign_expires_s)
-        objects = [o.model_copy(update={"url": self._presign(o.key)}) for o in uploaded]
+        objects = [o.model_copy(update={"url": self.link(o.key)}) for o in uploaded]
         publication = Publication(
             storage=self.describe(),
             batch=batch,
             slug=slug,
             location=f"s3://{self.bucket}/{base}",
             manifest_key=manifest_key,
-            manifest_url=self._presign(manifest_key),
+            manifest_url=self.link(manifest_key),
             video_url=next((o.url for o in objects if o.name == "video.mp4"), None),
             objects=objects,
             published_at=now_utc().isoformat(),
@@ -333,7 +333,8 @@ class S3Storage:
         if problems:
             raise _Mismatch(", ".join(problems))
 
-    def _presign(self, key: str) -> str:
+    def link(self, key: str) -> str:
+        """A presigned GET of ``key``, valid for ``presign_expires_s`` from now."""
         try:
             return self._client.generate_presigned_url(
                 "get_object",

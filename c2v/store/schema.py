@@ -103,7 +103,10 @@ class Video(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     case_dir: Mapped[str | None] = mapped_column(Text, nullable=True)
     video_path: Mapped[str | None] = mapped_column(Text, nullable=True)
-    video_url: Mapped[str | None] = mapped_column(Text, nullable=True)  # a presigned S3 link
+    #: A link signed when the video finished (rows from before ``video_object``); it expires.
+    video_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: The published video's key in ``--storage``: each download is redirected to a link signed then.
+    video_object: Mapped[str | None] = mapped_column(Text, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     #: api.SectionView list as JSON: kept current by the run's reporter, final from the manifest.
     sections: Mapped[str] = mapped_column(Text, default="[]")

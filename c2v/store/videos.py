@@ -43,7 +43,7 @@ class Outcome:
     status: VideoStatus
     error: str | None = None
     video_path: str | None = None
-    video_url: str | None = None
+    video_object: str | None = None  # the published video's key in the service's storage
     sections: str | None = None
     tokens: int = 0
     cost_usd: float = 0.0
@@ -262,7 +262,8 @@ def finish(db: Database, video_id: str, outcome: Outcome) -> bool:
 def apply_outcome(video: Video, outcome: Outcome, published: bool) -> None:
     """A run's results on the video's row: its totals, sections and (``published``) its file."""
     if published:
-        video.video_path, video.video_url = outcome.video_path, outcome.video_url
+        video.video_path, video.video_object = outcome.video_path, outcome.video_object
+        video.video_url = None  # a link signed at publication would outlive its signature
     if outcome.sections is not None:
         video.sections = outcome.sections
     video.tokens, video.cost_usd = outcome.tokens, outcome.cost_usd

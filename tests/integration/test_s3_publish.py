@@ -21,16 +21,15 @@ import av
 import boto3
 import pytest
 from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
 from c2v.errors import ConfigError, StorageError
 from c2v.models import Manifest
 from c2v.storage import S3Options, open_storage
 from c2v.storage.checksums import digest_bytes
-from tests.storage_fakes import make_case, published_names, tiny_mp4
+from tests.storage_fakes import FAKE_AWS, make_case, moto_server, published_names, tiny_mp4
 
-ACCESS_KEY = "AKIAC2VTESTKEY000042"
-SECRET_KEY = "c2v-test-secret-must-never-leak-7f3a9b"
+ACCESS_KEY = FAKE_AWS["AWS_ACCESS_KEY_ID"]
+SECRET_KEY = FAKE_AWS["AWS_SECRET_ACCESS_KEY"]
 MIB = 1024 * 1024
 _buckets = itertools.count()
 
@@ -43,11 +42,8 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,8 @@
 
 import json
 
+import boto3
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -12,6 +14,7 @@ from c2v.service.settings import ServiceSettings
 from c2v.store import keys, videos
 from c2v.store.db import Database, migrate
 from c2v.store.schema import VideoStatus
+from tests.storage_fakes import FAKE_AWS, moto_server
 
 VENDOR_KEYS = [
     "GEMINI_API_KEY",
@@ -172,22 +175,53 @@ def test_cancel_a_queued_video_and_follow_its_events(service):
     assert service.get(f"/v1/videos/{vid}/video", headers=acme).status_code == 409
 
 
-def test_the_video_is_served_with_ranges_or_redirected_to_storage(service, tmp_path):
+def test_the_video_is_served_with_ranges_or_redirected_to_storage(service, tmp_path, monkeypatch):
     acme = key_for(service)
-    ids = [submit(service, acme, topic=t).json()["id"] for t in ("Binary search", "Euler's formula")]
-    assert videos.claim_queued(service.db, 2, "r") == ids
+    ids = [
+        submit(service, acme, topic=t).json()["id"]
+        for t in ("Binary search", "Euler's formula", "Pythagorean theorem")
+    ]
+    assert videos.claim_queued(service.db, 3, "r") == ids
     mp4 = tmp_path / "v.mp4"
     mp4.write_bytes(bytes(range(256)) * 4)
     videos.finish(service.db, ids[0], videos.Outcome(status=VideoStatus.succeeded, video_path=str(mp4)))
-    s3 = "https://s3.example.test/bucket/v.mp4?X-Amz-Signature=abc"
-    videos.finish(service.db, ids[1], videos.Outcome(status=VideoStatus.succeeded, video_url=s3))
     view = service.get(f"/v1/videos/{ids[0]}", headers=acme).json()
     assert view["video_url"].endswith(f"/v1/videos/{ids[0]}/video")
     part = service.get(f"/v1/videos/{ids[0]}/video", headers={**acme, "Range": "bytes=10-19"})
     assert part.status_code == 206 and part.content == bytes(range(10, 20))
     assert part.headers["content-range"] == "bytes 10-19/1024"
-    moved = service.get(f"/v1/videos/{ids[1]}/video", headers=acme, follow_redirects=False)
-    assert moved.status_code == 307 and moved.headers["location"] == s3
+
+    # Published to S3: the row keeps the object's key, and each download is redirected to a
+    # link signed at that moment (a link signed at publication would expire within 7 days).
+    for name, value in FAKE_AWS.items():
+        monkeypatch.setenv(name, value)
+    with moto_server() as moto:
+        s3 = boto3.client("s3", endpoint_url=moto)
+        s3.create_bucket(Bucket="c2v-api")
+        s3.put_object(Bucket="c2v-api", Key="service/v2/video.mp4", Body=b"published bytes")
+        settings = service.settings.model_copy(update={"storage": "s3://c2v-api", "s3_endpoint_url": moto})
+        service.app.state.service = ServiceState(db=service.db, settings=settings, wake=lambda: None)
+        done = videos.Outcome(
+            status=VideoStatus.succeeded, video_path=str(mp4), video_object="service/v2/video.mp4"
+        )
+        videos.finish(service.db, ids[1], done)
+        assert videos.get_video(service.db, ids[1]).video_url is None  # nothing was signed then
+        moved = service.get(f"/v1/videos/{ids[1]}/video", headers=acme, follow_redirects=False)
+        assert moved.status_code == 307
+        link = moved.headers["location"]
+        assert link.startswith(f"{moto}/c2v-api/service/v2/video.mp4?") and "X-Amz-Signature=" in link
+        assert FAKE_AWS["AWS_SECRET_ACCESS_KEY"] not in link
+        assert httpx.get(link).content == b"published bytes"
+
+    # Published to a folder: there is no link to sign, and the service serves the file.
+    settings = service.settings.model_copy(update={"storage": (tmp_path / "published").as_uri()})
+    service.app.state.service = ServiceState(db=service.db, settings=settings, wake=lambda: None)
+    done = videos.Outcome(
+        status=VideoStatus.succeeded, video_path=str(mp4), video_object=str(tmp_path / "x.mp4")
+    )
+    videos.finish(service.db, ids[2], done)
+    whole = service.get(f"/v1/videos/{ids[2]}/video", headers=acme, follow_redirects=False)
+    assert whole.status_code == 200 and whole.content == mp4.read_bytes()
 
 
 def test_provider_keys_never_reach_a_response(service, monkeypatch):

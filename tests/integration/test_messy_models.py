@@ -100,7 +100,15 @@ def test_a_verdict_under_a_short_timeout_is_not_replayed_under_the_default(tmp_p
     env = cluster.env(RAY_ADDRESS=cluster.address)
     case_dir = str(run.root)
     short = run_c2v(
-        "render", case_dir, "--sandbox", "bwrap", "--render-timeout", "0.3", cwd=tmp_path, env=env, timeout=300
+        "render",
+        case_dir,
+        "--sandbox",
+        "bwrap",
+        "--render-timeout",
+        "0.3",
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
     )
     # 0.3 s is shorter than starting the sandbox and importing Manim on any machine: a fast
     # machine renders these two small scenes in under 2 s, which a 2 s limit let through

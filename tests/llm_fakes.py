@@ -156,14 +156,22 @@ def openai_error(status: int, message: str) -> dict:
 
 
 def anthropic_message(
-    text: str, stop: str = "end_turn", model: str = "claude-opus-4-5-20251101", usage=(120, 40)
+    text: str,
+    stop: str = "end_turn",
+    model: str = "claude-opus-5-5",
+    usage=(120, 40),
+    thinking: str | None = None,
 ) -> dict:
+    """A Messages reply; ``thinking`` opens it with a thinking block (``""``: display omitted)."""
+    content: list[dict] = [{"type": "text", "text": text}]
+    if thinking is not None:
+        content.insert(0, {"type": "thinking", "thinking": thinking, "signature": "c2lnbmF0dXJl"})
     return {
         "id": "msg_fake",
         "type": "message",
         "role": "assistant",
         "model": model,
-        "content": [{"type": "text", "text": text}],
+        "content": content,
         "stop_reason": stop,
         "stop_sequence": None,
         "usage": {"input_tokens": usage[0], "output_tokens": usage[1]},

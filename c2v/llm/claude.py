@@ -5,6 +5,15 @@ Code2Video's ``claude`` entry points at Azure AI Foundry (``base_url`` ending in
 through ``Anthropic``. System messages become the ``system`` parameter, images become
 base64 image blocks, videos arrive here already turned into frames. Structured output is
 ``output_config={"format": {"type": "json_schema", "schema": ...}}``.
+
+No request carries ``temperature`` (nor ``top_p``, ``top_k``): API version 2026-10-21,
+which the ``anthropic`` SDK from 2.0 on sends, removed them for every model (a request with
+one is an HTTP 400, and the SDK no longer takes them), and Opus 4.7 and later, Sonnet 5 and
+later, Haiku 5.5 and Fable reject them on any version. No request carries ``thinking``
+either: Opus 5.5 and Fable 5.1 always think and answer ``disabled`` or a budget with 400.
+``max_tokens`` stays within the model's limit (:data:`MAX_OUTPUT_TOKENS`). A reply may open
+with ``thinking`` blocks; its text is its ``text`` blocks alone, and its ``output_tokens``
+include the thinking, which is billed as output.
 """
 
 from __future__ import annotations
@@ -16,7 +25,33 @@ import anthropic
 from anthropic.types import MessageParam
 
 from c2v.llm.base import ImagePart, LLMRequest, Message, ResponseSchema, TextPart
+from c2v.llm.prices import match_model
 from c2v.llm.remote import Fault, ProbeResult, RemoteLLM, Sent, stainless_fault
+
+#: ``max_tokens`` when ``max_output_tokens`` is not set (thinking counts against it).
+DEFAULT_MAX_TOKENS = 16384
+#: The most ``max_tokens`` each model takes, matched like prices: exact name, else the
+#: longest prefix (``claude-opus-4-5-20251101``). A model not listed is taken to be newer.
+MAX_OUTPUT_TOKENS: dict[str, int] = {
+    "claude-opus-4": 32_000,  # 4.0 and 4.1
+    "claude-opus-4-5": 64_000,
+    "claude-opus-4-6": 128_000,
+    "claude-opus-4-7": 128_000,
+    "claude-opus-4-8": 128_000,
+    "claude-sonnet-4": 64_000,  # 4.0 to 4.6
+    "claude-haiku-4-5": 64_000,
+    "claude-opus-5": 128_000,  # and 5.5
+    "claude-sonnet-5": 128_000,  # and 5.5
+    "claude-haiku-5": 128_000,  # 5.5
+    "claude-fable-5": 128_000,  # 5, 5.1, 5.2
+}
+NEWER_MAX_OUTPUT_TOKENS = 128_000
+
+
+def max_tokens_for(model: str, wanted: int | None) -> int:
+    """``wanted`` (or the default), at most what ``model`` accepts."""
+    limit = match_model(model, MAX_OUTPUT_TOKENS) or NEWER_MAX_OUTPUT_TOKENS
+    return min(wanted or DEFAULT_MAX_TOKENS, limit)
 
 
 def _blocks(message: Message) -> list[dict[str, Any]]:
@@ -59,19 +94,18 @@ class ClaudeMessages(RemoteLLM):
 
     def _send(self, messages: list[Message], request: LLMRequest, schema: ResponseSchema | None) -> Sent:
         system, turns = claude_messages(messages)
-        options: dict[str, Any] = {}
+        options: dict[str, Any] = {}  # never a temperature: see the module's docstring
         if system is not None:
             options["system"] = system
-        if request.temperature is not None:
-            options["temperature"] = request.temperature
         if schema is not None:
             options["output_config"] = {"format": {"type": "json_schema", "schema": schema.json_schema}}
         reply = self.client.messages.create(
             model=self.model,
-            max_tokens=self.settings.max_output_tokens or 16384,
+            max_tokens=max_tokens_for(self.model, self.settings.max_output_tokens),
             messages=turns,
             **options,
         )
+        # text blocks only: thinking blocks (empty by default) are not the answer
         text = "".join(block.text for block in reply.content or [] if block.type == "text")
         usage = reply.usage
         cached = (

@@ -28,7 +28,7 @@ PRESETS: dict[str, Preset] = {
     "gpt51": Preset(ProviderKind.openai, "gpt-5.1"),
     "gpt41": Preset(ProviderKind.openai, "gpt-4.1"),
     "gpt4o": Preset(ProviderKind.openai, "gpt-4o"),
-    "claude": Preset(ProviderKind.anthropic, "claude-opus-4-5"),
+    "claude": Preset(ProviderKind.anthropic, "claude-opus-5-5"),
     "openai-compatible": Preset(ProviderKind.openai, None, needs_key=False, needs_base_url=True),
     "offline": Preset(ProviderKind.offline, "offline-transcript", needs_key=False),
 }

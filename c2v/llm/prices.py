@@ -1,10 +1,11 @@
 """Price table for cost estimates: US dollars per million input and output tokens.
 
-The built-in figures are public list prices as of late 2025 for standard (non-batch,
-non-cached) requests; providers change them, and Azure deployments or proxies may bill
-differently. Override or extend them in ``api_config.json`` under ``"prices"``. A model is
-matched by its exact name, else by the longest table entry its name starts with, so a
-dated name (``gpt-4.1-2025-04-14``) finds ``gpt-4.1``.
+The built-in figures are public list prices for standard (non-batch, non-cached) requests,
+as of late 2025 (the Claude 5.x entries: December 2026, from Anthropic's model pages);
+providers change them, and Azure deployments or proxies may bill differently. Override or
+extend them in ``api_config.json`` under ``"prices"``. A model is matched by its exact name,
+else by the longest table entry its name starts with, so a dated name
+(``gpt-4.1-2025-04-14``) finds ``gpt-4.1``.
 """
 
 from __future__ import annotations
@@ -17,14 +18,27 @@ from pydantic import Field
 from c2v.models import Strict, TokenUsage
 
 
-class Price(Strict):
-    """US dollars per million tokens."""
+class LongPrompt(Strict):
+    """The rates of a call whose prompt has more than ``over`` input tokens."""
 
+    over: int = Field(gt=0)
     input: float = Field(ge=0)
     output: float = Field(ge=0)
 
+
+class Price(Strict):
+    """US dollars per million tokens; ``long_prompt`` for models billed in tiers by prompt length."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    long_prompt: LongPrompt | None = None
+
     def cost(self, usage: TokenUsage) -> float:
-        return (usage.input * self.input + usage.output * self.output) / 1_000_000
+        """The cost of one call's ``usage`` (a tier applies to a call, not to a sum of calls)."""
+        rates: Price | LongPrompt = self
+        if self.long_prompt is not None and usage.input > self.long_prompt.over:
+            rates = self.long_prompt
+        return (usage.input * rates.input + usage.output * rates.output) / 1_000_000
 
 
 DEFAULT_PRICES: dict[str, Price] = {
@@ -45,6 +59,12 @@ DEFAULT_PRICES: dict[str, Price] = {
         "gemini-2.5-pro": (1.25, 10.00),
         "gemini-2.5-flash": (0.30, 2.50),
         "gemini-2.5-flash-lite": (0.10, 0.40),
+        "claude-fable-5-1": (10.00, 50.00),
+        "claude-opus-5-5": (4.00, 20.00),
+        "claude-opus-5": (5.00, 25.00),
+        "claude-sonnet-5-5": (2.00, 10.00),
+        "claude-sonnet-5": (2.00, 10.00),
+        "claude-opus-4-8": (5.00, 25.00),
         "claude-opus-4-5": (5.00, 25.00),
         "claude-opus-4-1": (15.00, 75.00),
         "claude-sonnet-4-5": (3.00, 15.00),
@@ -52,14 +72,23 @@ DEFAULT_PRICES: dict[str, Price] = {
         "claude-haiku-4-5": (1.00, 5.00),
     }.items()
 }
+#: Up to 100,000 prompt tokens $0.10 / $0.50, above that $0.50 / $2.50.
+DEFAULT_PRICES["claude-haiku-5-5"] = Price(
+    input=0.10, output=0.50, long_prompt=LongPrompt(over=100_000, input=0.50, output=2.50)
+)
 
 
 P = TypeVar("P")
 
 
-def price_for(model: str, table: Mapping[str, P]) -> P | None:
-    """The price of ``model``: exact name first, then the longest matching prefix."""
+def match_model(model: str, table: Mapping[str, P]) -> P | None:
+    """``model``'s row of a table keyed by model name: exact name first, then the longest prefix."""
     if model in table:
         return table[model]
     prefixes = [name for name in table if model.startswith(name)]
     return table[max(prefixes, key=len)] if prefixes else None
+
+
+def price_for(model: str, table: Mapping[str, P]) -> P | None:
+    """The price of ``model`` (see :func:`match_model`)."""
+    return match_model(model, table)

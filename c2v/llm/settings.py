@@ -13,7 +13,7 @@ The file is Code2Video's, unchanged::
      "gpt51":  {"base_url": "https://RESOURCE.openai.azure.com/openai/v1/", "api_key": "...",
                 "model": "gpt-5-mini"},
      "claude": {"base_url": "https://RESOURCE.services.ai.azure.com/anthropic", "api_key": "...",
-                "model": "claude-opus-4-5"},
+                "model": "claude-opus-5-5"},
      "iconfinder": {"api_key": "..."}}
 
 with optional c2v fields per entry (``provider``, ``models`` per role, ``timeout_s``,

@@ -198,13 +198,13 @@ FLAVORS = [
     Flavor(
         id="anthropic",
         api="claude",
-        entry=lambda url: {"base_url": url, "api_key": KEY, "model": "claude-opus-4-5"},
+        entry=lambda url: {"base_url": url, "api_key": KEY, "model": "claude-opus-5-5"},
         path="/v1/messages",
         key_of=lambda h: h.get("x-api-key") or _bearer(h),
-        probe_path="/v1/models/claude-opus-4-5",
+        probe_path="/v1/models/claude-opus-5-5",
         probe_body={
             "type": "model",
-            "id": "claude-opus-4-5",
+            "id": "claude-opus-5-5",
             "display_name": "Claude",
             "created_at": "2025-11-24T00:00:00Z",
         },
@@ -213,7 +213,7 @@ FLAVORS = [
     Flavor(
         id="foundry",
         api="claude",
-        entry=lambda url: {"base_url": url + "/anthropic", "api_key": KEY, "model": "claude-opus-4-5"},
+        entry=lambda url: {"base_url": url + "/anthropic", "api_key": KEY, "model": "claude-opus-5-5"},
         path="/anthropic/v1/messages",
         key_of=lambda h: h.get("x-api-key"),
         probe_path="/anthropic/v1/messages/count_tokens",

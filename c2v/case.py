@@ -144,10 +144,21 @@ class CaseDir:
         return self.root / relative
 
     def resolved(self, relative: str) -> Path | None:
-        """``relative`` resolved through links, or None when it leads outside the case folder."""
+        """``relative`` resolved through links, or None when it leads outside the case folder.
+
+        A case's ``renders/`` may be a link to a render cache shared by many cases (the
+        service's): a path under ``renders/`` may lead into that cache, and nowhere else.
+        """
         root = self.root.resolve()
         target = (root / relative).resolve()
-        return target if target.is_relative_to(root) else None
+        if target.is_relative_to(root):
+            return target
+        renders = self.root / "renders"
+        if renders.is_symlink() and Path(relative).parts[:1] == ("renders",):
+            cache = renders.resolve()
+            if target.is_relative_to(cache) and target != cache:
+                return target
+        return None
 
     # -- records --------------------------------------------------------------------------
     def is_started(self) -> bool:

@@ -1,8 +1,9 @@
 """The hosted service for real: `c2v serve` (Ray Serve on a local Ray), the offline provider,
 bubblewrap sandboxes, tier l.
 
-One service on SQLite serves the module's submit, revise and cancel tests (a module-scoped
-instance: starting Ray and Serve is most of a short test's time). The SIGKILL test kills its
+One service on SQLite, publishing to S3 (moto's real server), serves the module's submit,
+revise and cancel tests (a module-scoped instance: starting Ray and Serve is most of a short
+test's time). The SIGKILL test kills its
 own service. The load test (test_load.py) runs the restart and the cancel on PostgreSQL.
 """
 
@@ -10,6 +11,7 @@ import re
 import time
 from pathlib import Path
 
+import boto3
 import httpx
 import pytest
 
@@ -19,6 +21,7 @@ from c2v.media.probe import probe_video
 from c2v.models import Manifest
 from c2v.store.schema import EventKind, VideoStatus
 from tests.service.served import Served, c2v_cli, descendants, wait_gone
+from tests.storage_fakes import FAKE_AWS, moto_server
 
 pytestmark = [pytest.mark.ray, pytest.mark.integration, pytest.mark.service, pytest.mark.timeout(900)]
 
@@ -45,15 +48,29 @@ def cached_renders(out: Path) -> set[str]:
     return {p.parent.name for p in (out / "render-cache").glob("*/result.json")}
 
 
+BUCKET = "c2v-served"
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     out = tmp_path_factory.mktemp("served")
-    env = {"C2V_DATABASE_URL": f"sqlite:///{out / 'store.db'}"}
+    env = {"C2V_DATABASE_URL": f"sqlite:///{out / 'store.db'}", **FAKE_AWS}
     key = make_key(env, out, "acme")
-    service = Served(out, env)
-    service.key = key
-    yield service
-    service.stop()
+    with moto_server() as moto:
+        s3 = boto3.client("s3", endpoint_url=moto, **aws_credentials())
+        s3.create_bucket(Bucket=BUCKET)
+        service = Served(out, env, "--storage", f"s3://{BUCKET}/videos", "--s3-endpoint-url", moto)
+        service.key, service.moto, service.s3 = key, moto, s3
+        yield service
+        service.stop()
+
+
+def aws_credentials() -> dict[str, str]:
+    return {
+        "aws_access_key_id": FAKE_AWS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": FAKE_AWS["AWS_SECRET_ACCESS_KEY"],
+        "region_name": FAKE_AWS["AWS_DEFAULT_REGION"],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +96,16 @@ def test_submit_follow_download_and_probe(served, finished):
         video = c2v.download(video_id, served.out / "got.mp4")
     info = probe_video(video)
     assert info is not None and (info.width, info.height) == (854, 480) and info.duration_s > 5
+    # Published to S3: the service redirects to a link it signs for this download, and the
+    # bucket holds the very bytes of the case's video.
+    assert video.read_bytes() == (case_of(served.out, video_id) / "video.mp4").read_bytes()
     auth = {"Authorization": f"Bearer {served.key}"}
-    part = httpx.get(done.video_url, headers={**auth, "Range": "bytes=0-1023"})
+    moved = httpx.get(done.video_url, headers=auth)
+    assert moved.status_code == 307
+    link = moved.headers["location"]
+    assert link.startswith(f"{served.moto}/{BUCKET}/videos/service/{video_id}/video.mp4?"), link
+    assert served.key not in link and FAKE_AWS["AWS_SECRET_ACCESS_KEY"] not in link
+    part = httpx.get(link, headers={"Range": "bytes=0-1023"})
     assert part.status_code == 206 and len(part.content) == 1024
     assert part.content == video.read_bytes()[:1024]
     assert httpx.get(served.url + "/metrics").text.count('c2v_videos{status="succeeded"} 1.0') == 1
@@ -127,8 +152,11 @@ def test_a_revision_renders_only_its_section_and_stitches_a_new_video(served, fi
         new[i].video == old[i].video and new[i].attempts == old[i].attempts for i in old if i != REVISED
     )
     assert [s.attempts for s in after.sections] == [new[s.id].attempts for s in after.sections]
-    # The published video is the one stitched again, and it differs from the old one.
+    # The video published again (downloaded through S3) is the one stitched again, and it
+    # differs from the old one.
     assert new_video == (case / "video.mp4").read_bytes() != old_video
+    stored = served.s3.get_object(Bucket=BUCKET, Key=f"videos/service/{video_id}/video.mp4")["Body"].read()
+    assert stored == new_video
     old_info, info = (probe_video(served.out / n) for n in ("before-revision.mp4", "revised.mp4"))
     assert info is not None and old_info is not None
     assert info.duration_s > old_info.duration_s + 0.5  # the revised section waits a second longer

@@ -1,3 +1,4 @@
+import shutil
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,19 @@ def test_a_named_file_outside_the_case_is_refused(tmp_path):
     assert case.resolved("../other/video.mp4") is None
     (case.root / "link").symlink_to(tmp_path)
     assert case.resolved("link/x.mp4") is None
+
+
+def test_a_case_whose_renders_are_a_shared_cache_reaches_into_that_cache_only(tmp_path):
+    cache = tmp_path / "render-cache"
+    (cache / "k").mkdir(parents=True)
+    (cache / "k" / "video.mp4").write_bytes(b"v")
+    case = CaseDir.create(tmp_path / "c")
+    shutil.rmtree(case.root / "renders", ignore_errors=True)
+    (case.root / "renders").symlink_to(cache, target_is_directory=True)
+    assert case.resolved("renders/k/video.mp4") == (cache / "k" / "video.mp4").resolve()
+    assert case.resolved("renders/../../secret") is None  # out of the cache again
+    assert case.resolved("renders") is None  # the cache itself is no file of this case
+    (cache / "k" / "escape").symlink_to(tmp_path)
+    assert case.resolved("renders/k/escape/elsewhere.mp4") is None
+    (case.root / "link").symlink_to(cache)
+    assert case.resolved("link/k/video.mp4") is None  # only renders/ may lead into the cache

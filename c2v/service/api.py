@@ -49,6 +49,14 @@ class SectionView(Strict):
     attempts: int = 0
 
 
+class VideoLink(Strict):
+    """Where a finished video can be fetched: a link signed for its storage (no API key
+    needed, valid for a while), or else this API's own download route (needs the key)."""
+
+    url: str
+    signed: bool
+
+
 class VideoView(Strict):
     id: str
     status: VideoStatus

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from c2v.errors import StoreError
+from c2v.errors import C2VError, StoreError
 from c2v.service.settings import ServiceSettings
 from c2v.storage import Storage, open_storage
 from c2v.store import keys, limits, videos
@@ -29,6 +30,15 @@ class ServiceState:
         if not self._storage:
             self._storage.append(open_storage(self.settings.storage, self.settings.s3_endpoint_url))
         return self._storage[0]
+
+    def storage_origin(self) -> str | None:
+        """The origin of the storage's signed links (the studio's player loads videos from it)."""
+        try:
+            link = self.storage().link("origin")  # signing is local: no request is sent
+        except C2VError:
+            return None
+        parts = urlsplit(link or "")
+        return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else None
 
 
 #: The state of this process's replica (Serve hands its replica a copy of the app object).

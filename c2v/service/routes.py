@@ -28,6 +28,7 @@ from c2v.service.api import (
     Problem,
     SectionView,
     VideoCreated,
+    VideoLink,
     VideoPage,
     VideoRequest,
     VideoView,
@@ -197,17 +198,32 @@ def make_api() -> FastAPI:
             state.wake()
         return _view(request, own(state, caller, video_id))
 
-    @api.get("/v1/videos/{video_id}/video", name="download", responses={404: {"model": Problem}})
-    def download(video_id: str, state: State, caller: Caller) -> Response:
-        video = own(state, caller, video_id)
+    def published_link(state: State, video: Video) -> str | None:
+        """A link to the video in ``--storage``, signed now; None: the service serves the file."""
         if VideoStatus(video.status) is not VideoStatus.succeeded:
-            raise HTTPException(409, f"video {video_id} is {video.status}; it has no video file")
+            raise HTTPException(409, f"video {video.id} is {video.status}; it has no video file")
         try:
-            link = state.storage().link(video.video_object) if video.video_object else video.video_url
+            return state.storage().link(video.video_object) if video.video_object else video.video_url
         except StorageError as exc:
             raise HTTPException(
                 503, f"cannot link to the published video: {one_line(exc, 200, typed=False)}"
             ) from exc
+
+    @api.get("/v1/videos/{video_id}/video/link", responses={404: {"model": Problem}})
+    def video_link(video_id: str, request: Request, state: State, caller: Caller) -> VideoLink:
+        """Where to fetch the video from without this API's key: a player's ``src``."""
+        video = own(state, caller, video_id)
+        link = published_link(state, video)
+        if link:
+            return VideoLink(url=link, signed=True)
+        return VideoLink(
+            url=_absolute(request, request.url_for("download", video_id=video.id).path), signed=False
+        )
+
+    @api.get("/v1/videos/{video_id}/video", name="download", responses={404: {"model": Problem}})
+    def download(video_id: str, state: State, caller: Caller) -> Response:
+        video = own(state, caller, video_id)
+        link = published_link(state, video)
         if link:
             return RedirectResponse(link, status_code=307)
         path = Path(video.video_path or "")

@@ -190,6 +190,9 @@ def test_the_video_is_served_with_ranges_or_redirected_to_storage(service, tmp_p
     part = service.get(f"/v1/videos/{ids[0]}/video", headers={**acme, "Range": "bytes=10-19"})
     assert part.status_code == 206 and part.content == bytes(range(10, 20))
     assert part.headers["content-range"] == "bytes 10-19/1024"
+    link = service.get(f"/v1/videos/{ids[0]}/video/link", headers=acme).json()
+    assert link == {"url": view["video_url"], "signed": False}  # only through the API, with the key
+    assert "media-src 'self' blob:;" in service.get("/").headers["content-security-policy"]
 
     # Published to S3: the row keeps the object's key, and each download is redirected to a
     # link signed at that moment (a link signed at publication would expire within 7 days).
@@ -212,6 +215,11 @@ def test_the_video_is_served_with_ranges_or_redirected_to_storage(service, tmp_p
         assert link.startswith(f"{moto}/c2v-api/service/v2/video.mp4?") and "X-Amz-Signature=" in link
         assert FAKE_AWS["AWS_SECRET_ACCESS_KEY"] not in link
         assert httpx.get(link).content == b"published bytes"
+        linked = service.get(f"/v1/videos/{ids[1]}/video/link", headers=acme).json()
+        assert linked["signed"] is True and httpx.get(linked["url"]).content == b"published bytes"
+        # the studio's player may load media from the bucket's origin, and from nowhere else
+        policy = service.get("/").headers["content-security-policy"]
+        assert f"media-src 'self' blob: {moto};" in policy and "connect-src 'self';" in policy
 
     # Published to a folder: there is no link to sign, and the service serves the file.
     settings = service.settings.model_copy(update={"storage": (tmp_path / "published").as_uri()})

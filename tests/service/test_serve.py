@@ -21,7 +21,7 @@ from c2v.media.probe import probe_video
 from c2v.models import Manifest
 from c2v.store.schema import EventKind, VideoStatus
 from tests.service.served import Served, c2v_cli, descendants, wait_gone
-from tests.storage_fakes import FAKE_AWS, moto_server
+from tests.storage_fakes import FAKE_AWS, aws_credentials, moto_server
 
 pytestmark = [pytest.mark.ray, pytest.mark.integration, pytest.mark.service, pytest.mark.timeout(900)]
 
@@ -63,14 +63,6 @@ def served(tmp_path_factory):
         service.key, service.moto, service.s3 = key, moto, s3
         yield service
         service.stop()
-
-
-def aws_credentials() -> dict[str, str]:
-    return {
-        "aws_access_key_id": FAKE_AWS["AWS_ACCESS_KEY_ID"],
-        "aws_secret_access_key": FAKE_AWS["AWS_SECRET_ACCESS_KEY"],
-        "region_name": FAKE_AWS["AWS_DEFAULT_REGION"],
-    }
 
 
 @pytest.fixture(scope="module")

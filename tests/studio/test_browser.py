@@ -1,8 +1,10 @@
 """The studio in Debian's headless chromium (driven by Playwright) against a real `c2v serve`.
 
-One served instance and one video of the offline topic *Binary search* at tier l are shared
-by every step, in file order. Screenshots of the main states go to the test's tmp folder;
-with ``C2V_UPDATE_SCREENSHOTS=1`` the finished page is copied to ``docs/studio-screenshot.png``.
+One served instance, publishing to S3 (moto's real server, another origin than the page's),
+and one video of the offline topic *Binary search* at tier l are shared by every step, in file
+order: the player loads the video from the bucket through a signed link. Screenshots of the
+main states go to the test's tmp folder; with ``C2V_UPDATE_SCREENSHOTS=1`` the finished page is
+copied to ``docs/studio-screenshot.png``.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ import os
 import shutil
 from pathlib import Path
 
+import boto3
 import httpx
 import pytest
 
 from tests.conftest import ROOT
 from tests.llm_fakes import FakeProvider, Hang
 from tests.service.served import Served, c2v_cli
+from tests.storage_fakes import FAKE_AWS, aws_credentials, moto_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.service, pytest.mark.ray, pytest.mark.timeout(900)]
 
@@ -34,7 +38,9 @@ def shots(tmp_path_factory) -> Path:
 def served(tmp_path_factory):
     """`c2v serve` with the offline provider and one whose server never answers (to cancel)."""
     out = tmp_path_factory.mktemp("studio")
-    with FakeProvider(responder=lambda _: Hang(seconds=600)) as never:
+    with FakeProvider(responder=lambda _: Hang(seconds=600)) as never, moto_server() as moto:
+        s3 = boto3.client("s3", endpoint_url=moto, **aws_credentials())
+        s3.create_bucket(Bucket="c2v-studio")
         config = out / "api_config.json"
         config.write_text(
             json.dumps({"slow": {"provider": "openai-compatible", "base_url": never.url, "model": "never-1"}})
@@ -43,8 +49,9 @@ def served(tmp_path_factory):
         assert made.returncode == 0, made.stderr
         tiny = c2v_cli("keys", "create", "tiny", "--rpm", "1", "-o", str(out), env={})
         assert tiny.returncode == 0, tiny.stderr
-        service = Served(out, {}, "--api-config", str(config))
-        service.tiny_key = tiny.stdout.strip()
+        storage = ("--storage", "s3://c2v-studio/videos", "--s3-endpoint-url", moto)
+        service = Served(out, FAKE_AWS, "--api-config", str(config), *storage)
+        service.tiny_key, service.moto = tiny.stdout.strip(), moto
         try:
             yield service, made.stdout.strip()
         finally:
@@ -152,7 +159,11 @@ def test_binary_search_renders_four_thumbnails_and_plays(page, served, shots):
         " await new Promise(r => setTimeout(r, 700)); v.pause(); return [v.duration, v.currentTime]; }"
     )
     assert played[0] > 5 and played[1] > 0  # it has a duration, and it played
-    assert page.get_attribute("#download", "href").startswith("blob:")
+    # Straight from the bucket through a link signed for the page, never through a blob
+    service, _ = served
+    src = page.evaluate("() => document.getElementById('player').currentSrc")
+    assert src.startswith(f"{service.moto}/c2v-studio/videos/service/") and "X-Amz-Signature=" in src
+    assert page.get_attribute("#download", "href") == src
     assert "tokens" in page.inner_text("#usage")
     cards = page.eval_on_selector_all("#cards li", "ls => ls.map(l => l.dataset.status)")
     assert cards == ["ok"] * 4
@@ -168,6 +179,7 @@ def test_revising_one_section_renders_only_it_again_and_shows_both_versions(page
     vid = page.get_attribute("#current", "data-video")
     before = {s["id"]: s["attempts"] for s in api(served, f"/v1/videos/{vid}")["sections"]}
     old_thumb = page.get_attribute('#cards li[data-section="4"] .thumb img', "data-render")
+    old_duration = page.evaluate("() => document.getElementById('player').duration")
     page.click("#detail-4 summary")
     page.fill("#note-4", "Make the table of looks larger and easier to read")
     page.click("#detail-4 form.revise button[type=submit]")
@@ -186,7 +198,9 @@ def test_revising_one_section_renders_only_it_again_and_shows_both_versions(page
     assert (revision["section_id"], revision["status"], revision["attempt"]) == ("4", "succeeded", 2)
     new_thumb = page.get_attribute('#cards li[data-section="4"] .thumb img', "data-render")
     assert new_thumb and new_thumb != old_thumb
-    page.wait_for_function("() => document.getElementById('player').duration > 5", timeout=60_000)
+    page.wait_for_function(
+        f"() => document.getElementById('player').duration > {old_duration} + 0.5", timeout=60_000
+    )  # the revised video, published again (its section 4 waits a second longer)
     page.locator("#detail-4").screenshot(path=shots / "revised.png")
     assert page.is_hidden("#error") and page.problems == []
 

@@ -150,7 +150,11 @@ async function refreshSections(view) {
 async function showResult(view) {
   $("result").hidden = view.status !== "succeeded";
   if (view.status !== "succeeded") return;
-  const url = await media.get(`${videoPath(view.id)}/video?v=${state.revised}`);
+  // Published to S3: the player loads the signed link itself (no key; the page's policy
+  // allows that origin for media). Otherwise the file comes through the API, with the key.
+  const link = await call("GET", `${videoPath(view.id)}/video/link`);
+  if (state.video?.id !== view.id) return;
+  const url = link.signed ? link.url : await media.get(`${videoPath(view.id)}/video?v=${state.revised}`);
   const player = $("player");
   player.className = view.orientation;
   if (player.src !== url) player.src = url;

@@ -15,6 +15,7 @@ section in parallel (long ones in chunks, :mod:`c2v.pipeline.chunks`); then stit
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import structlog
@@ -138,6 +139,7 @@ class Pipeline:
         with self._clock.stage("plan"):
             board = self._plan()
         self._narrate(board.sections)
+        self._preview_for_chunks(len(board.sections))
         with self._clock.stage("sections"):
             self._executor.scale_coders(min(self.cfg.coder_actors, max(1, len(board.sections))))
             sections.start(board.sections, self.preview_fmt)
@@ -155,6 +157,19 @@ class Pipeline:
                     [r for r in sections.runs if r.status is SectionStatus.ok], self.final_fmt
                 )
         return self._conclude()
+
+    def _preview_for_chunks(self, n_sections: int) -> None:
+        """Without the critic, sections go straight to the final tier, unsplit. When the pool
+        has room to split them, they are coded and repaired at the preview tier instead (an
+        attempt costs seconds there, minutes at k), and the final tier renders the code that
+        worked, in chunks planned from the preview's record."""
+        if self.preview_fmt != self.final_fmt or self.final_fmt.tier is Tier.l:
+            return
+        if not self.sections.chunker or not self.sections.chunker.may_split(n_sections):
+            return
+        self.preview_fmt = video_format(self.cfg.preview_tier, self.final_fmt.orientation)
+        self.sections.ctx = replace(self.sections.ctx, dry_run=self.cfg.dry_run_at(self.preview_fmt.tier))
+        log.info("preview_for_chunks", preview=self.preview_fmt.tier.value, final=self.final_fmt.tier.value)
 
     def rerender(self, storyboard: Storyboard, frozen_code: dict[str, str]) -> Manifest:
         """Render frozen code at this run's tier and orientation; no model is asked anything."""
@@ -291,7 +306,7 @@ class Pipeline:
             topic=self.cfg.topic,
             provider=self.provider,
             final=self.final_fmt,
-            preview=self.preview_fmt if self.cfg.use_feedback else None,
+            preview=self.preview_fmt if self.cfg.use_feedback or self.preview_fmt != self.final_fmt else None,
             runs=self.sections.runs,
             missing=missing,
             rounds=self.rounds,

@@ -7,6 +7,7 @@ import itertools
 import json
 import re
 import signal
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +127,8 @@ class FrameSandbox(FakeSandbox):
             return ProcessOutcome(exit_code=None, signal=int(signal.SIGKILL), timed_out=False,
                                   stdout_tail="", stderr_tail="", wall_s=0.1)  # fmt: skip
         outcome = super().run(workdir, argv, env, limits, labels)
+        if outcome.exit_code != 0:
+            return outcome  # the scene failed as its `# c2v-fake:` comment says: no frames
         cfg = dict(re.findall(r"^(\w+) = (\S+)$", (workdir / "manim.cfg").read_text(), re.M))
         width, height, fps = int(cfg["pixel_width"]), int(cfg["pixel_height"]), int(cfg["frame_rate"])
         start, end = 0, PLAYS - 1
@@ -308,3 +311,29 @@ def test_c2v_render_chunks_a_frozen_case_and_checks_it_at_the_cheapest_tier(tmp_
     assert [(s.chunks, s.chunk_note) for s in manifest.sections] == [(2, ""), (2, "")]
     assert sorted({r.tier.value for r in executor.renders}) == ["h", "l"]  # no check at h
     assert manifest.video_duration_s == pytest.approx(2 * PLAYS, abs=0.1)
+
+
+def test_without_the_critic_sections_that_may_be_split_are_repaired_at_the_preview_tier(tmp_path):
+    replies = _script(2)
+    replies["coder.code.2"] = scene_reply("2", "code_error 7")
+    replies["coder.fix_lines.2.*"] = scene_reply("2")
+    replies["coder.fix_file.2.*"] = scene_reply("2")
+    for chunks, split in ((2, True), ("off", False)):
+        cfg = RunConfig(topic=TOPIC, output_dir=tmp_path / str(chunks), tier="m", chunks=chunks)
+        case = case_dir_for(cfg)
+        sandbox = FrameSandbox()
+        pipeline, executor = pipeline_for(cfg, case, ScriptedLLM(replies), sandbox)
+        try:
+            manifest = pipeline.generate()
+        finally:
+            case.unlock()
+        by_tier = Counter(r.tier.value for r in executor.renders if r.animations is None and not r.dry_run)
+        two = manifest.sections[1]
+        assert [h.status for h in two.history][-1] is RenderStatus.ok and len(two.history) == 2
+        if split:  # the failed first version cost a render at l, not at m
+            assert manifest.preview_tier == "l" and by_tier["l"] == 3 and by_tier["m"] == 0
+            assert [(s.chunks, s.chunk_note) for s in manifest.sections] == [(2, ""), (2, "")]
+        else:  # nothing to split: every attempt renders at the final tier, as before
+            assert manifest.preview_tier is None and by_tier == {"m": 2}  # v1 failed its dry run at m
+            assert {s.chunks for s in manifest.sections} == {1}
+        assert manifest.video_duration_s == pytest.approx(2 * PLAYS, abs=0.1)

@@ -28,7 +28,7 @@ from httpx_sse import connect_sse
 
 from c2v.core.fsio import atomic_writer
 from c2v.errors import ServiceError
-from c2v.service.api import EventView, RevisionView, VideoCreated, VideoView
+from c2v.service.api import EventView, RevisionView, VideoCreated, VideoLink, VideoView
 from c2v.store.schema import EventKind, VideoStatus
 
 T = TypeVar("T")
@@ -107,6 +107,11 @@ class Client:
                 for chunk in answer.iter_bytes():
                     out.write(chunk)
         return target
+
+    def link(self, video_id: str) -> VideoLink:
+        """Where the finished video can be fetched: with ``signed``, a storage link that needs
+        no key (valid for a while); otherwise this API's download route."""
+        return VideoLink.model_validate(self._call("GET", f"/v1/videos/{video_id}/video/link"))
 
     def revise(self, video_id: str, section_id: str, note: str) -> RevisionView:
         """Queue a person's note on one section of a finished video; the service runs it."""

@@ -97,6 +97,13 @@ def test_submit_follow_download_and_probe(served, finished):
     link = moved.headers["location"]
     assert link.startswith(f"{served.moto}/{BUCKET}/videos/service/{video_id}/video.mp4?"), link
     assert served.key not in link and FAKE_AWS["AWS_SECRET_ACCESS_KEY"] not in link
+    with Client(served.url, served.key) as c2v:
+        signed = c2v.link(video_id)
+    assert (
+        signed.signed
+        and signed.url.startswith(f"{served.moto}/{BUCKET}/")
+        and httpx.get(signed.url).is_success
+    )
     part = httpx.get(link, headers={"Range": "bytes=0-1023"})
     assert part.status_code == 206 and len(part.content) == 1024
     assert part.content == video.read_bytes()[:1024]

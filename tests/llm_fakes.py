@@ -214,6 +214,7 @@ def gemini_error(code: int, message: str, retry_delay: str | None = None) -> dic
 _CODE = re.compile(r"^Section (\S+) of \d+:", re.MULTILINE)
 _FIX_LINES = re.compile(r"The scene for section (\S+) failed to render")
 _FIX_FILE = re.compile(r"The scene for section (\S+) still fails")
+_CRITIC = re.compile(r"^Section (\S+): [^\n]*\n\nThe attached images are the frames", re.MULTILINE)
 
 
 def _text(content: Any) -> str:
@@ -226,7 +227,8 @@ class TranscriptReplay:
     The wire carries no call tag, so the reply is chosen from what the request asks: the
     first user turn is the agent's prompt (re-asks append turns after it), and each prompt
     template says what it wants (the outline, the storyboard, "Section 3 of 5", "The scene
-    for section 3 failed to render" for the n-th targeted fix of that section, ...).
+    for section 3 failed to render" for the n-th targeted fix of that section, "Section 3:
+    Title" then the frames for the n-th critic round of that section, ...).
     """
 
     def __init__(self, folder: Path, model: str = "replay-1") -> None:
@@ -236,7 +238,9 @@ class TranscriptReplay:
         self.keys: list[str] = []
         self._lock = threading.Lock()
 
-    def key_for(self, prompt: str) -> str:
+    def key_for(self, prompt: str, reask: bool = False) -> str:
+        """The transcript file that answers ``prompt``; ``reask``: the same call asked again
+        (after an unusable reply), which gets the same reply, not the next round's."""
         if "Write the outline" in prompt:
             return "planner.outline"
         if "Turn each outline section into a storyboard" in prompt:
@@ -248,6 +252,11 @@ class TranscriptReplay:
                     return f"coder.{stage}.{m.group(1)}.{self.fixes[f'{stage}.{m.group(1)}']}"
         if m := _CODE.search(prompt):
             return f"coder.code.{m.group(1)}"
+        if m := _CRITIC.search(prompt):
+            with self._lock:
+                if not reask:
+                    self.fixes[f"critic.{m.group(1)}"] += 1
+                return f"critic.review.{m.group(1)}.{self.fixes[f'critic.{m.group(1)}']}"
         raise LookupError(f"no transcript reply fits this prompt: {prompt[:120]!r}")
 
     def __call__(self, rec: Recorded) -> Action:
@@ -256,7 +265,7 @@ class TranscriptReplay:
         messages = rec.json["messages"]
         prompt = next(_text(m["content"]) for m in messages if m["role"] == "user")
         try:
-            key = self.key_for(prompt)
+            key = self.key_for(prompt, reask=any(m["role"] == "assistant" for m in messages))
             text = (self.folder / f"{key}.md").read_text(encoding="utf-8")
         except (LookupError, FileNotFoundError) as exc:
             return Reply(400, {"error": {"message": f"replay server: {exc}"}})

@@ -7,8 +7,9 @@ rate limiter, bubblewrap renders at tier l, the static check's mechanical rewrit
 renamed Manim API (section 3's ``ShowCreation``), narration and subtitles, stitching, the
 manifest with costs from the config's price table; then a second run (nothing asked, nothing
 rendered), a re-render in portrait without the LLM, and a failing section with and without
-``--allow-partial``. Every byte the run printed, logged or wrote (case folder, Ray's session
-logs) is searched for the API key.
+``--allow-partial``, and the critic loop over the same wire (frames as image parts, a prose
+review re-asked and counted). Every byte the run printed, logged or wrote (case folder, Ray's
+session logs) is searched for the API key.
 """
 
 from __future__ import annotations
@@ -81,6 +82,15 @@ def run(tmp_path_factory) -> Iterator[Run]:
 @pytest.fixture(scope="module")
 def case(run: Run) -> tuple[Path, subprocess.CompletedProcess[str]]:
     return run.root, run.first
+
+
+def copy_case(root: Path, to: Path) -> Path:
+    """A copy of a finished case without its own manifest, video and lock (its renders kept)."""
+    top = {"manifest.json", "video.mp4", ".lock"}
+    shutil.copytree(
+        root, to, ignore=lambda folder, names: top & set(names) if Path(folder) == root else set()
+    )
+    return to
 
 
 def manifest(root: Path) -> dict:
@@ -278,8 +288,7 @@ def test_failed_section_stops_the_run_unless_partial_is_allowed(run):
     # A copy of the finished case: every call is journaled and every render but one cached.
     # Without the static check, section 3's removed ShowCreation reaches the sandbox and fails;
     # with no fix and no regeneration allowed, that section alone fails.
-    copy = out / "nofix" / root.name
-    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("manifest.json", "video.mp4", ".lock"))
+    copy = copy_case(root, out / "nofix" / root.name)
     strict = [
         *PROVIDER,
         "--folder_prefix",
@@ -308,3 +317,30 @@ def test_failed_section_stops_the_run_unless_partial_is_allowed(run):
     info = probe_video(copy / "video.mp4")
     total = sum(s["duration_s"] for s in kept)
     assert abs(info.duration_s - total) <= 0.05 * total
+
+
+def test_the_critic_over_the_wire_and_an_unusable_critic_reply_recorded_and_counted(run):
+    # The same case again with the critic loop, over the same wire: code and renders come from
+    # the case folder, so only the Critic is asked. Section 1's bundled review is prose with no
+    # JSON: it is re-asked, recorded as the round's critic_error (never taken for "no issues"),
+    # and its three paid replies are counted.
+    out = run.root.parent.parent
+    copy = copy_case(run.root, out / "critic" / run.root.name)
+    asked = len(run.replay.keys)
+    flags = ("--folder_prefix", "critic", "--use_feedback", "--feedback_rounds", "1")
+    proc = run.c2v("generate", TOPIC, *PROVIDER, "-o", str(out), *flags)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    m = manifest(copy)
+    reviews = {s["id"]: s for s in m["feedback"][0]["sections"]}
+    assert reviews["1"]["critic_error"] and "no JSON" in reviews["1"]["critic_error"]
+    assert reviews["1"]["critic"] == [] and reviews["1"]["change"] == "none"
+    assert all(reviews[i]["critic_error"] is None for i in ("2", "3", "4", "5"))
+    assert m["video"] == "video.mp4" and m["this_run"]["renders"] == 0
+    failed = json.loads(next((copy / "calls").glob("critic.review.1.1-*-failed*.json")).read_text())
+    assert len(failed["replies"]) == 3 and "no JSON" in failed["error"]
+    critic = run.replay.keys[asked:]
+    assert sorted(critic) == sorted(["critic.review.1.1"] * 3 + [f"critic.review.{i}.1" for i in range(2, 6)])
+    assert m["this_run"]["llm_calls"] == len(critic) == 7
+    assert m["tokens"]["by_agent"]["critic"]["input"] > 0  # the frames went over the wire too
+    frames = [r for r in run.server.requests if "The attached images are the frames" in json.dumps(r.json)]
+    assert frames and all("image_url" in json.dumps(r.json) for r in frames)

@@ -200,13 +200,15 @@ def gemini_reply(text: str, finish: str = "STOP", model: str = "gemini-2.5-flash
     }
 
 
-def gemini_error(code: int, message: str, retry_delay: str | None = None) -> dict:
+def gemini_error(code: int, message: str, retry_delay: str | None = None, reason: str | None = None) -> dict:
     status = {429: "RESOURCE_EXHAUSTED", 401: "UNAUTHENTICATED", 400: "INVALID_ARGUMENT"}.get(
         code, "INTERNAL"
     )
-    details = []
+    details: list[dict] = []
     if retry_delay is not None:
         details.append({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay})
+    if reason is not None:  # what Gemini sends with a wrong key: 400 and reason API_KEY_INVALID
+        details.append({"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason})
     return {"error": {"code": code, "message": message, "status": status, "details": details}}
 
 

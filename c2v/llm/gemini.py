@@ -20,6 +20,7 @@ from c2v.llm.base import ImagePart, LLMRequest, Message, ResponseSchema, TextPar
 from c2v.llm.frames import without_video
 from c2v.llm.remote import (
     Fault,
+    FaultKind,
     ProbeResult,
     RemoteLLM,
     Sent,
@@ -61,13 +62,23 @@ def _retry_delay(details: object) -> float | None:
     return None
 
 
+def _bad_key(details: object) -> bool:
+    """Gemini answers a wrong key with 400 ``INVALID_ARGUMENT`` and reason ``API_KEY_INVALID``."""
+    error = details.get("error") if isinstance(details, dict) else None
+    items = error.get("details", []) if isinstance(error, dict) else []
+    return any(isinstance(item, dict) and item.get("reason") == "API_KEY_INVALID" for item in items)
+
+
 def gemini_fault(exc: Exception) -> Fault | None:
     """Read a google-genai exception (also used by Gemini speech generation)."""
     if isinstance(exc, genai_errors.APIError):
         response = getattr(exc, "response", None)
         headers = getattr(response, "headers", None)
         wait = retry_after_s(dict(headers) if headers is not None else None) or _retry_delay(exc.details)
-        return http_fault(int(exc.code), body_message(exc.details, exc.message or str(exc)), wait)
+        message = body_message(exc.details, exc.message or str(exc))
+        if _bad_key(exc.details):  # an auth failure (it stops the topic), not a rejected prompt
+            return Fault(kind=FaultKind.auth, message=message, status=int(exc.code))
+        return http_fault(int(exc.code), message, wait)
     return transport_fault(exc)
 
 

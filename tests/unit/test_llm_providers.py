@@ -407,6 +407,19 @@ def test_rejected_key_never_appears_in_the_error(flavor, server, tmp_path):
     assert len(server.requests) == 1, "a rejected key is not retried"
 
 
+def test_a_wrong_gemini_key_is_an_auth_failure_though_it_comes_as_a_400(server, tmp_path):
+    gemini = next(f for f in FLAVORS if f.api == "gemini")
+    body = gemini_error(
+        400, f"API key not valid. Please pass a valid API key. ({KEY})", reason="API_KEY_INVALID"
+    )
+    server.push(Reply(400, body))
+    with pytest.raises(LLMAuthError) as info:  # stops the topic; a rejected prompt would not
+        client(gemini, server, tmp_path).complete(request(TextPart(text="go")))
+    message = str(info.value)
+    assert "the API key was rejected (HTTP 400)" in message and KEY not in message
+    assert not isinstance(info.value, LLMPromptRejected) and len(server.requests) == 1
+
+
 def test_bad_request_is_not_retried_and_is_scrubbed(flavor, server, tmp_path):
     server.push(Reply(400, flavor.error(400, f"model not supported; you sent key {KEY}")))
     with pytest.raises(LLMRequestError) as info:

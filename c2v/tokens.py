@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from c2v.case import CallRecord
-from c2v.llm.prices import DEFAULT_PRICES, Price, price_for
+from c2v.llm.prices import DEFAULT_PRICES, Price, match_model
 from c2v.models import TokenTotals, TokenUsage
 
 
@@ -26,7 +26,7 @@ def token_totals(calls: list[CallRecord], prices: Mapping[str, Price] | None = N
             by_agent[call.tag.agent] = by_agent.get(call.tag.agent, TokenUsage()) + reply.usage
             by_stage[stage] = by_stage.get(stage, TokenUsage()) + reply.usage
             by_model[reply.model] = by_model.get(reply.model, TokenUsage()) + reply.usage
-            price = price_for(reply.model, table)
+            price = match_model(reply.model, table)
             if price is None:
                 unpriced.add(reply.model)
                 continue

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import av
 import numpy as np
 
 from c2v.models import Manifest
+from tests.cluster.localcluster import free_port
 
 
 def tiny_mp4(frames: int = 10, shade: int = 0) -> bytes:
@@ -114,9 +114,7 @@ def moto_server() -> Iterator[str]:
     """moto's real S3 HTTP server on 127.0.0.1; yields its endpoint URL."""
     from moto.server import ThreadedMotoServer
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:

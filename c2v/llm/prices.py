@@ -87,8 +87,3 @@ def match_model(model: str, table: Mapping[str, P]) -> P | None:
         return table[model]
     prefixes = [name for name in table if model.startswith(name)]
     return table[max(prefixes, key=len)] if prefixes else None
-
-
-def price_for(model: str, table: Mapping[str, P]) -> P | None:
-    """The price of ``model`` (see :func:`match_model`)."""
-    return match_model(model, table)

@@ -150,14 +150,17 @@ class Chunker:
         self.check_tier = check_tier
         self.slots = slots
 
+    def _share(self, sections: int) -> int:
+        """The render slots each of ``sections`` sharing the pool may use at once."""
+        return max(1, self.slots // max(1, sections))
+
     def may_split(self, sections: int) -> bool:
         """Whether any of ``sections`` sharing the pool could be split (before any record)."""
-        share = max(1, self.slots // max(1, sections))
-        return self.setting != "off" and (self.setting != "auto" or share >= 2)
+        return self.setting != "off" and (self.setting != "auto" or self._share(sections) >= 2)
 
     def render(self, request: RenderRequest, sections: int, then: Done) -> None:
         """Hand ``then`` the final render of ``request``; ``sections``: how many share the pool."""
-        share = max(1, self.slots // max(1, sections))
+        share = self._share(sections)
         if not self.may_split(sections):
             # Decided before any plan is made: no record is rendered for nothing.
             self._whole(request, then, OFF if self.setting == "off" else NO_SLOT)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -23,18 +24,17 @@ class ServiceState:
     db: Database
     settings: ServiceSettings
     wake: Callable[[], None]
-    _storage: list[Storage] = field(default_factory=list)
 
+    @cached_property
     def storage(self) -> Storage:
         """The ``--storage`` finished videos are published to, opened once per replica."""
-        if not self._storage:
-            self._storage.append(open_storage(self.settings.storage, self.settings.s3_endpoint_url))
-        return self._storage[0]
+        return open_storage(self.settings.storage, self.settings.s3_endpoint_url)
 
+    @cached_property
     def storage_origin(self) -> str | None:
         """The origin of the storage's signed links (the studio's player loads videos from it)."""
         try:
-            link = self.storage().link("origin")  # signing is local: no request is sent
+            link = self.storage.link("origin")  # signing is local: no request is sent
         except C2VError:
             return None
         parts = urlsplit(link or "")

@@ -49,14 +49,15 @@ IN_FLIGHT_RETRY_S = 30
 EVENT_POLL_S = 0.3
 
 
+def _download_url(request: Request, video_id: str) -> str:
+    """This API's own download route of ``video_id``, as an absolute URL."""
+    return _absolute(request, request.url_for("download", video_id=video_id).path)
+
+
 def _view(request: Request, video: Video) -> VideoView:
     asked = VideoRequest.model_validate_json(video.request)
     status = VideoStatus(video.status)
-    url = (
-        _absolute(request, request.url_for("download", video_id=video.id).path)
-        if status is VideoStatus.succeeded
-        else None
-    )
+    url = _download_url(request, video.id) if status is VideoStatus.succeeded else None
     return VideoView(
         id=video.id,
         status=status,
@@ -203,7 +204,7 @@ def make_api() -> FastAPI:
         if VideoStatus(video.status) is not VideoStatus.succeeded:
             raise HTTPException(409, f"video {video.id} is {video.status}; it has no video file")
         try:
-            return state.storage().link(video.video_object) if video.video_object else video.video_url
+            return state.storage.link(video.video_object) if video.video_object else video.video_url
         except StorageError as exc:
             raise HTTPException(
                 503, f"cannot link to the published video: {one_line(exc, 200, typed=False)}"
@@ -216,9 +217,7 @@ def make_api() -> FastAPI:
         link = published_link(state, video)
         if link:
             return VideoLink(url=link, signed=True)
-        return VideoLink(
-            url=_absolute(request, request.url_for("download", video_id=video.id).path), signed=False
-        )
+        return VideoLink(url=_download_url(request, video.id), signed=False)
 
     @api.get("/v1/videos/{video_id}/video", name="download", responses={404: {"model": Problem}})
     def download(video_id: str, state: State, caller: Caller) -> Response:

@@ -27,6 +27,7 @@ from c2v.service.api import SectionView, VideoRequest
 from c2v.service.requests import run_config
 from c2v.service.settings import ServiceSettings
 from c2v.storage import open_storage
+from c2v.storage.base import published_video
 from c2v.store.db import Database
 from c2v.store.schema import EventKind, VideoStatus
 from c2v.store.videos import Outcome, finish, get_video, record_event, set_case, set_sections
@@ -164,7 +165,8 @@ def with_video(
         published = open_storage(settings.storage, settings.s3_endpoint_url).publish_case(
             root, batch="service", slug=vid
         )
-        key = next((o.key for o in published.objects if o.name == "video.mp4"), None)
+        video = published_video(published.objects)
+        key = video.key if video else None
     return Outcome(**{**outcome.__dict__, "video_path": str(root / manifest.video), "video_object": key})
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from c2v.llm.prices import price_for
+from c2v.llm.prices import match_model
 from c2v.models import Strict
 
 
@@ -33,4 +33,4 @@ SPEECH_PRICES: dict[str, SpeechPrice] = {
 
 def speech_price(model: str) -> SpeechPrice | None:
     """Exact name first, then the longest table entry ``model`` starts with."""
-    return price_for(model, SPEECH_PRICES)
+    return match_model(model, SPEECH_PRICES)

@@ -18,7 +18,7 @@ from c2v.assets.attribution import ATTRIBUTION_FILE
 from c2v.case import MANIFEST_FILE, CaseDir
 from c2v.core.fsio import write_model_atomic
 from c2v.errors import CaseFileError, ConfigError, StorageError
-from c2v.models import Manifest, Publication
+from c2v.models import Manifest, Publication, PublishedObject
 
 MANIFEST = MANIFEST_FILE
 _SECTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
@@ -53,6 +53,11 @@ class Storage(Protocol):
         """A download link for the published object ``key``, signed now; None where the
         storage is a file system (whoever serves the file reads it from there)."""
         ...
+
+
+def published_video(objects: list[PublishedObject]) -> PublishedObject | None:
+    """The stitched video among a publication's objects (None: the case had none)."""
+    return next((o for o in objects if o.name == "video.mp4"), None)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from c2v.storage.base import (
     now_utc,
     plan_case,
     published_manifest,
+    published_video,
 )
 from c2v.storage.checksums import digest_file
 
@@ -129,6 +130,7 @@ def copy_atomic(source: Path, target: Path) -> tuple[int, str]:
 def _publication(
     storage: str, batch: str, slug: str, location: Path, manifest: Path, objects: list[PublishedObject]
 ) -> Publication:
+    video = published_video(objects)
     return Publication(
         storage=storage,
         batch=batch,
@@ -136,7 +138,7 @@ def _publication(
         location=str(location),
         manifest_key=str(manifest),
         manifest_url=manifest.as_uri(),
-        video_url=next((o.url for o in objects if o.name == "video.mp4"), None),
+        video_url=video.url if video else None,
         objects=objects,
         published_at=now_utc().isoformat(),
     )

@@ -46,6 +46,7 @@ from c2v.storage.base import (
     now_utc,
     plan_case,
     published_manifest,
+    published_video,
 )
 from c2v.storage.checksums import FileDigest, digest_bytes, digest_file
 from c2v.storage.options import AddressingStyle, ChecksumMode, S3Options
@@ -209,6 +210,7 @@ class S3Storage:
             uploaded.append(PublishedObject(name=f.name, key=key, size=digest.size, sha256=digest.sha256))
         expires_at = now_utc() + timedelta(seconds=self.options.presign_expires_s)
         objects = [o.model_copy(update={"url": self.link(o.key)}) for o in uploaded]
+        video = published_video(objects)
         publication = Publication(
             storage=self.describe(),
             batch=batch,
@@ -216,7 +218,7 @@ class S3Storage:
             location=f"s3://{self.bucket}/{base}",
             manifest_key=manifest_key,
             manifest_url=self.link(manifest_key),
-            video_url=next((o.url for o in objects if o.name == "video.mp4"), None),
+            video_url=video.url if video else None,
             objects=objects,
             published_at=now_utc().isoformat(),
             url_expires_at=expires_at.isoformat(),

@@ -64,7 +64,7 @@ def mount_studio(api: FastAPI) -> None:
 
     @api.get("/", include_in_schema=False)
     def page(state: State) -> Response:
-        headers = security_headers(state.storage_origin())
+        headers = security_headers(state.storage_origin)
         return Response(index, media_type="text/html; charset=utf-8", headers=headers)
 
     api.mount("/studio", StudioFiles(packages=[("c2v.studio", "static")]), name="studio")

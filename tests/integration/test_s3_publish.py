@@ -6,7 +6,6 @@ import http.client
 import io
 import itertools
 import os
-import socket
 import threading
 import traceback
 import urllib.request
@@ -26,18 +25,13 @@ from c2v.errors import ConfigError, StorageError
 from c2v.models import Manifest
 from c2v.storage import S3Options, open_storage
 from c2v.storage.checksums import digest_bytes
+from tests.cluster.localcluster import free_port
 from tests.storage_fakes import FAKE_AWS, make_case, moto_server, published_names, tiny_mp4
 
 ACCESS_KEY = FAKE_AWS["AWS_ACCESS_KEY_ID"]
 SECRET_KEY = FAKE_AWS["AWS_SECRET_ACCESS_KEY"]
 MIB = 1024 * 1024
 _buckets = itertools.count()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

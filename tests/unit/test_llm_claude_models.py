@@ -14,7 +14,7 @@ import pytest
 
 from c2v.case import CallRecord
 from c2v.llm.base import CallTag, LLMRequest, Message
-from c2v.llm.prices import DEFAULT_PRICES, Price, price_for
+from c2v.llm.prices import DEFAULT_PRICES, Price, match_model
 from c2v.llm.registry import make_llm
 from c2v.llm.remote import RemoteLLM
 from c2v.llm.schema import response_schema
@@ -99,12 +99,12 @@ def test_the_cost_of_a_call_uses_the_new_defaults_price(server, tmp_path):
     totals = token_totals([call], settings.prices)
     assert totals.cost_usd == pytest.approx(4.00 + 2.00)  # $4 / $20 per million tokens
     assert totals.unpriced_models == []
-    assert price_for("claude-opus-5-5-20260922", DEFAULT_PRICES) == Price(input=4, output=20)
-    assert price_for("claude-opus-5", DEFAULT_PRICES) == Price(input=5, output=25)
+    assert match_model("claude-opus-5-5-20260922", DEFAULT_PRICES) == Price(input=4, output=20)
+    assert match_model("claude-opus-5", DEFAULT_PRICES) == Price(input=5, output=25)
 
 
 def test_a_price_in_tiers_by_prompt_length_applies_per_call():
-    haiku = price_for("claude-haiku-5-5", DEFAULT_PRICES)
+    haiku = match_model("claude-haiku-5-5", DEFAULT_PRICES)
     assert haiku is not None
     assert haiku.cost(TokenUsage(input=100_000, output=1_000_000)) == pytest.approx(0.01 + 0.50)
     assert haiku.cost(TokenUsage(input=100_001, output=1_000_000)) == pytest.approx(0.0500005 + 2.50)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from c2v.errors import ConfigError
-from c2v.llm.prices import Price, price_for
+from c2v.llm.prices import Price, match_model
 from c2v.llm.registry import canonical_provider
 from c2v.llm.settings import (
     ProviderKind,
@@ -249,9 +249,9 @@ def test_knobs_are_parsed_once_and_validated(config):
 
 def test_price_table_defaults_and_overrides(tmp_path):
     table = {"gpt-4.1": Price(input=2, output=8), "gpt-4.1-mini": Price(input=0.4, output=1.6)}
-    assert price_for("gpt-4.1-2025-04-14", table) == table["gpt-4.1"]
-    assert price_for("gpt-4.1-mini-2025-04-14", table) == table["gpt-4.1-mini"]
-    assert price_for("llama3", table) is None
+    assert match_model("gpt-4.1-2025-04-14", table) == table["gpt-4.1"]
+    assert match_model("gpt-4.1-mini-2025-04-14", table) == table["gpt-4.1-mini"]
+    assert match_model("llama3", table) is None
     path = tmp_path / "api_config.json"
     path.write_text(
         json.dumps({"gemini": {"api_key": "k"}, "prices": {"gemini-2.5-flash": {"input": 1, "output": 2}}})
